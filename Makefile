@@ -1,0 +1,44 @@
+# DPS Portal: `make run` serves the portal, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-fast lint bench browser clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+	$(PIP) install -q -e '.[test]' 2>&1 | grep -v '^WARNING: Location' || true
+	$(PY) -c "import django, playwright, pytest_django"
+	touch $(STAMP)
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py ensure_admin
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+# Chromium comes from Debian's packages: Playwright cannot download its own browser here.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		(apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "Chromium is missing: run 'sudo apt-get install -y chromium'" >&2; exit 1; fi
+
+test: install browser
+	$(VENV)/bin/pytest -q
+
+test-fast: install
+	$(VENV)/bin/pytest -q -m "not e2e"
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install
+	$(PY) manage.py bench_enrollment_list
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -1,0 +1,21 @@
+"""URL map: the portal under /portal/, sign-in, admin. The root paths /enrollments…,
+/enrollmentGroups…, /registrations… and /{idScope}/… belong to the service and device APIs."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from enrollments.forms import SignInForm
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="enrollments:overview", permanent=False)),
+    path("portal/", include("enrollments.urls")),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=SignInForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+]

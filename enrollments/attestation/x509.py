@@ -1,0 +1,247 @@
+"""X.509 attestation: parse uploaded certificates into DPS `X509CertificateInfo` (dps-reference §1.3, §2).
+
+Accepts PEM (one `CERTIFICATE` block) or a `.cer` file holding base64 DER, with or without a BOM,
+CRLF line ends or surrounding whitespace; binary DER is accepted too. Everything else is refused
+with an InvalidCertificateError whose message says what is wrong and how to fix it. Private keys
+are recognised and refused without being kept anywhere.
+"""
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
+
+from ..exceptions import InvalidCertificateError
+
+MAX_CERTIFICATE_BYTES = 64 * 1024
+
+EMPTY = "The file is empty. Choose a .pem or .cer file that holds one X.509 certificate."
+PRIVATE_KEY = (
+    "This file holds a private key, not a certificate. Never upload private keys: "
+    "choose the certificate (.pem or .cer) instead. The key was discarded."
+)
+SEVERAL = (
+    "This file holds {n} certificates. Upload exactly one certificate per slot: "
+    "split the bundle and choose the certificate you want."
+)
+TRUNCATED = (
+    "The certificate is truncated or damaged: its PEM block has no END CERTIFICATE line or its "
+    "content does not decode. Export the certificate again."
+)
+NOT_A_CERTIFICATE = (
+    "This file is not an X.509 certificate. Choose a PEM file (-----BEGIN CERTIFICATE-----) "
+    "or a base64 or DER .cer file."
+)
+TOO_LARGE = "The file is larger than 64 KB; a single certificate is a few KB at most."
+EXPIRED = "The certificate expired on {date}. Upload a certificate that is currently valid."
+NOT_YET_VALID = "The certificate is not valid until {date}. Upload a certificate that is currently valid."
+NOT_CA = (
+    "This certificate is not a CA certificate (its basic constraints do not say CA:TRUE), so it cannot "
+    "sign device certificates. Use the intermediate or root CA certificate for an enrollment group."
+)
+
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)(?:-----END \1-----|\Z)", re.S)
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    """A parsed certificate: DPS X509CertificateInfo fields plus what the portal needs.
+
+    Times are timezone-aware UTC datetimes; thumbprints and serial are uppercase hex without separators.
+    `pem` is the certificate re-encoded as clean PEM (public data only).
+    """
+
+    subject_name: str
+    issuer_name: str
+    sha1_thumbprint: str
+    sha256_thumbprint: str
+    serial_number: str
+    not_before_utc: datetime
+    not_after_utc: datetime
+    version: int
+    common_name: str
+    is_ca: bool
+    pem: str
+
+    def as_dict(self) -> dict:
+        """JSON-safe dict (for the wizard draft): datetimes as ISO strings."""
+        return {
+            "subject_name": self.subject_name,
+            "issuer_name": self.issuer_name,
+            "sha1_thumbprint": self.sha1_thumbprint,
+            "sha256_thumbprint": self.sha256_thumbprint,
+            "serial_number": self.serial_number,
+            "not_before_utc": self.not_before_utc.isoformat(),
+            "not_after_utc": self.not_after_utc.isoformat(),
+            "version": self.version,
+            "common_name": self.common_name,
+            "is_ca": self.is_ca,
+            "pem": self.pem,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "CertificateInfo":
+        return cls(
+            **{
+                **data,
+                "not_before_utc": datetime.fromisoformat(data["not_before_utc"]),
+                "not_after_utc": datetime.fromisoformat(data["not_after_utc"]),
+            }
+        )
+
+    def model_fields(self) -> dict:
+        """Keyword arguments for a model built on CertificateInfoFields."""
+        return {
+            "certificate": self.pem,
+            "subject_name": self.subject_name,
+            "issuer_name": self.issuer_name,
+            "sha1_thumbprint": self.sha1_thumbprint,
+            "sha256_thumbprint": self.sha256_thumbprint,
+            "serial_number": self.serial_number,
+            "not_before_utc": self.not_before_utc,
+            "not_after_utc": self.not_after_utc,
+            "version": self.version,
+        }
+
+
+def _load_der(der: bytes) -> x509.Certificate:
+    try:
+        return x509.load_der_x509_certificate(der)
+    except ValueError as exc:
+        raise InvalidCertificateError(TRUNCATED) from exc
+
+
+def _looks_like_private_key_der(der: bytes) -> bool:
+    try:
+        serialization.load_der_private_key(der, password=None)
+    except (ValueError, TypeError):
+        return False
+    except Exception:  # noqa: BLE001 - any parse failure means "not a key"
+        return False
+    return True
+
+
+def load_certificate(data: bytes | str) -> x509.Certificate:
+    """Load exactly one certificate from PEM, base64 DER or binary DER.
+
+    Raises InvalidCertificateError for: empty input, a private key, several certificates,
+    a truncated or damaged certificate, anything else that is not a certificate.
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if len(data) > MAX_CERTIFICATE_BYTES:
+        raise InvalidCertificateError(TOO_LARGE)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    text = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").strip()
+    if not text:
+        raise InvalidCertificateError(EMPTY)
+
+    if b"-----BEGIN" in text:
+        blocks = _PEM_BLOCK.findall(text)
+        labels = [label for label, _ in blocks]
+        if any(b"PRIVATE KEY" in label for label in labels):
+            raise InvalidCertificateError(PRIVATE_KEY)
+        certs = [
+            body for label, body in blocks if label in (b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE")
+        ]
+        if len(certs) > 1:
+            raise InvalidCertificateError(SEVERAL.format(n=len(certs)))
+        if not certs:
+            raise InvalidCertificateError(NOT_A_CERTIFICATE)
+        label, body = next(
+            (lb, b) for lb, b in blocks if lb in (b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE")
+        )
+        if not re.search(rb"-----END " + label + rb"-----", text):
+            raise InvalidCertificateError(TRUNCATED)
+        compact = b"".join(body.split())
+        if not re.fullmatch(rb"[A-Za-z0-9+/]*={0,2}", compact):
+            # Armour around text that is not base64 at all: not a certificate, as opposed to a cut-off one.
+            raise InvalidCertificateError(NOT_A_CERTIFICATE)
+        try:
+            der = base64.b64decode(compact, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidCertificateError(TRUNCATED) from exc
+        return _load_der(der)
+
+    # No PEM armour: binary DER, or a base64 `.cer` body.
+    if text[:1] == b"\x30":
+        if _looks_like_private_key_der(data.strip()):
+            raise InvalidCertificateError(PRIVATE_KEY)
+        try:
+            return x509.load_der_x509_certificate(data.strip())
+        except ValueError:
+            pass
+    compact = b"".join(text.split())
+    if re.fullmatch(rb"[A-Za-z0-9+/]+={0,2}", compact or b"-"):
+        try:
+            der = base64.b64decode(compact, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidCertificateError(TRUNCATED) from exc
+        if _looks_like_private_key_der(der):
+            raise InvalidCertificateError(PRIVATE_KEY)
+        if der[:1] != b"\x30":
+            raise InvalidCertificateError(NOT_A_CERTIFICATE)
+        return _load_der(der)
+    raise InvalidCertificateError(NOT_A_CERTIFICATE)
+
+
+def _common_name(name: x509.Name) -> str:
+    attrs = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(attrs[0].value) if attrs else ""
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+def certificate_info(cert: x509.Certificate) -> CertificateInfo:
+    """Build CertificateInfo from a loaded certificate (thumbprints over its DER encoding)."""
+    serial = f"{cert.serial_number:X}"
+    if len(serial) % 2:
+        serial = "0" + serial
+    return CertificateInfo(
+        subject_name=cert.subject.rfc4514_string(),
+        issuer_name=cert.issuer.rfc4514_string(),
+        sha1_thumbprint=cert.fingerprint(hashes.SHA1()).hex().upper(),  # noqa: S303 - DPS shows SHA-1 thumbprints
+        sha256_thumbprint=cert.fingerprint(hashes.SHA256()).hex().upper(),
+        serial_number=serial,
+        not_before_utc=cert.not_valid_before_utc,
+        not_after_utc=cert.not_valid_after_utc,
+        version=cert.version.value + 1,
+        common_name=_common_name(cert.subject),
+        is_ca=_is_ca(cert),
+        pem=cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+    )
+
+
+def parse_certificate(data: bytes | str) -> CertificateInfo:
+    """Parse one certificate (PEM, base64 `.cer` or DER) into CertificateInfo.
+
+    Raises InvalidCertificateError with a user-facing message (see load_certificate).
+    Validity dates are not checked here: see check_validity.
+    """
+    return certificate_info(load_certificate(data))
+
+
+def check_validity(info: CertificateInfo, *, now: datetime | None = None) -> None:
+    """Refuse an expired or not-yet-valid certificate (InvalidCertificateError)."""
+    now = now or datetime.now(UTC)
+    if info.not_after_utc < now:
+        raise InvalidCertificateError(EXPIRED.format(date=info.not_after_utc.strftime("%Y-%m-%d %H:%M UTC")))
+    if info.not_before_utc > now:
+        raise InvalidCertificateError(NOT_YET_VALID.format(date=info.not_before_utc.strftime("%Y-%m-%d %H:%M UTC")))
+
+
+def check_is_ca(info: CertificateInfo) -> None:
+    """Refuse a non-CA certificate as an enrollment group's signing certificate."""
+    if not info.is_ca:
+        raise InvalidCertificateError(NOT_CA)
