@@ -1,0 +1,493 @@
+"""Create, update and delete enrollment groups and individual enrollments: the one write path
+used by the portal's wizard and details pages, the admin and the REST API.
+
+Rules enforced here (dps-reference §2, §5.1) beyond the field validators on the models:
+- symmetric keys: generated (64 random bytes) when not given, else base64 of 16–64 bytes;
+- X.509: certificates currently valid; a group's signing certificate must be a CA; a device's
+  registration ID is its certificate's CN (≤64 chars); a certificate is used by one enrollment only
+  (also enforced by the database); CA references must be verified;
+- TPM: individual enrollments only, endorsement key required;
+- allocation: `static` needs exactly one target hub, `custom` a webhook URL and API version,
+  target hubs must be linked;
+- names unique ignoring case (database constraint; races become a field error, never a 500);
+- quotas (services.quotas).
+
+All failures raise ValidationError({field: [messages]}) with model field names as keys, or
+EtagMismatchError when a conditional update or delete finds a newer record.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .. import validators
+from ..attestation.symmetric_keys import generate_symmetric_key
+from ..attestation.x509 import CertificateInfo, check_is_ca, check_validity
+from ..choices import AllocationPolicy, AttestationType, CertificateSlot
+from ..exceptions import DomainError, InvalidCertificateError
+from ..models import (
+    CaCertificate,
+    EnrollmentCertificate,
+    EnrollmentGroup,
+    IndividualEnrollment,
+    LinkedIotHub,
+    new_etag,
+)
+from . import quotas
+
+ALREADY_EXISTS_GROUP = "An enrollment group named “{name}” already exists."
+ALREADY_EXISTS_INDIVIDUAL = "An individual enrollment with registration ID “{name}” already exists."
+CERTIFICATE_IN_USE = (
+    "This certificate (SHA-256 {thumb}…) is already used by {owner}. A certificate can be in only one "
+    "enrollment: use a different certificate or remove it from {owner} first."
+)
+SAME_CERTIFICATE_TWICE = "The secondary certificate is the same as the primary one. Choose a different certificate."
+CA_UNVERIFIED = "The certificate “{name}” is unverified. Verify it on the Certificates page first."
+STATIC_NEEDS_ONE_HUB = (
+    "Static configuration assigns every device to one hub: select exactly one target IoT hub (selected: {n})."
+)
+CUSTOM_NEEDS_WEBHOOK = "Custom allocation needs the webhook URL that DPS calls to choose a hub."
+CUSTOM_NEEDS_API_VERSION = "Custom allocation needs the API version of the webhook request, e.g. 2021-10-01."
+ATTESTATION_IMMUTABLE = "The attestation type cannot change after creation: create a new enrollment instead."
+GROUP_NO_TPM = "Enrollment groups do not support TPM attestation."
+REQUIRED = "This field is required."
+ETAG_MISMATCH = (
+    "Someone else changed this enrollment after you opened it, so your changes were not saved. "
+    "Reload the page to see the current version, then apply your changes again."
+)
+
+
+class EtagMismatchError(DomainError):
+    """A conditional write (If-Match / the etag a page was opened with) lost to a newer write."""
+
+    def __init__(self, message: str = ETAG_MISMATCH):
+        super().__init__(message)
+
+
+# Fields every enrollment accepts, with their defaults on create.
+COMMON_FIELDS: dict[str, Any] = {
+    "provisioning_status": "enabled",
+    "update_hub_assignment": None,
+    "migrate_device_data": None,
+    "allocation_policy": None,
+    "webhook_url": "",
+    "api_version": "",
+    "iot_hub_host_name": "",
+    "iot_edge": False,
+    "initial_twin_tags": None,
+    "initial_twin_desired_properties": None,
+}
+
+
+def _error(field: str | None, message: str, code: str = "invalid") -> ValidationError:
+    return ValidationError({field: [ValidationError(message, code=code)]} if field else message, code=code)
+
+
+def _merge(errors: dict[str, list], exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errs in exc.error_dict.items():
+            errors.setdefault(field, []).extend(errs)
+    else:
+        errors.setdefault("__all__", []).extend(exc.error_list)
+
+
+def _check_allocation(
+    errors: dict, *, allocation_policy: str | None, iot_hubs: list, webhook_url: str, api_version: str
+):
+    if allocation_policy == AllocationPolicy.STATIC and len(iot_hubs) != 1:
+        errors.setdefault("iot_hubs", []).append(STATIC_NEEDS_ONE_HUB.format(n=len(iot_hubs)))
+    if allocation_policy == AllocationPolicy.CUSTOM:
+        if not webhook_url:
+            errors.setdefault("webhook_url", []).append(CUSTOM_NEEDS_WEBHOOK)
+        if not api_version:
+            errors.setdefault("api_version", []).append(CUSTOM_NEEDS_API_VERSION)
+
+
+def _check_symmetric_keys(errors: dict, obj) -> None:
+    if not obj.primary_key and not obj.secondary_key:
+        obj.primary_key, obj.secondary_key = generate_symmetric_key(), generate_symmetric_key()
+    elif not obj.primary_key:
+        obj.primary_key = generate_symmetric_key()
+    elif not obj.secondary_key:
+        obj.secondary_key = generate_symmetric_key()
+    for field in ("primary_key", "secondary_key"):
+        try:
+            validators.validate_symmetric_key(getattr(obj, field))
+        except ValidationError as exc:
+            errors.setdefault(field, []).extend(exc.messages)
+
+
+def _owner_label(cert: EnrollmentCertificate) -> str:
+    if cert.enrollment_group_id:
+        return f"enrollment group “{cert.enrollment_group.enrollment_group_id}”"
+    return f"individual enrollment “{cert.individual_enrollment.registration_id}”"
+
+
+def _check_certificates(
+    errors: dict,
+    certificates: dict[str, CertificateInfo | None],
+    *,
+    require_ca: bool,
+    exclude_owner: dict | None = None,
+) -> None:
+    """Check uploaded certificates: present, valid now, CA if required, not used elsewhere."""
+    if not certificates.get(CertificateSlot.PRIMARY):
+        errors.setdefault("primary_certificate", []).append(REQUIRED)
+    seen: set[str] = set()
+    for slot in (CertificateSlot.PRIMARY, CertificateSlot.SECONDARY):
+        info = certificates.get(slot)
+        if info is None:
+            continue
+        field = f"{slot}_certificate"
+        try:
+            check_validity(info)
+            if require_ca:
+                check_is_ca(info)
+        except InvalidCertificateError as exc:
+            errors.setdefault(field, []).append(str(exc))
+            continue
+        if info.sha256_thumbprint in seen:
+            errors.setdefault(field, []).append(SAME_CERTIFICATE_TWICE)
+            continue
+        seen.add(info.sha256_thumbprint)
+        used = EnrollmentCertificate.objects.select_related("enrollment_group", "individual_enrollment").filter(
+            sha256_thumbprint=info.sha256_thumbprint
+        )
+        if exclude_owner:
+            used = used.exclude(**exclude_owner)
+        existing = used.first()
+        if existing:
+            owner = _owner_label(existing)
+            errors.setdefault(field, []).append(
+                CERTIFICATE_IN_USE.format(thumb=info.sha256_thumbprint[:16], owner=owner)
+            )
+
+
+def _check_ca_references(errors: dict, ca_primary: CaCertificate | None, ca_secondary: CaCertificate | None) -> None:
+    if ca_primary is None:
+        errors.setdefault("ca_primary", []).append(REQUIRED)
+    for field, ca in (("ca_primary", ca_primary), ("ca_secondary", ca_secondary)):
+        if ca is not None and not ca.is_verified:
+            errors.setdefault(field, []).append(CA_UNVERIFIED.format(name=ca.name))
+
+
+def _save_certificates(owner_field: str, owner, certificates: dict[str, CertificateInfo | None]) -> None:
+    for slot in (CertificateSlot.PRIMARY, CertificateSlot.SECONDARY):
+        info = certificates.get(slot)
+        if info is not None:
+            EnrollmentCertificate.objects.create(**{owner_field: owner}, slot=slot, **info.model_fields())
+
+
+def _apply_common(obj, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        if name in ("initial_twin_tags", "initial_twin_desired_properties") and value is None:
+            value = {}
+        setattr(obj, name, value)
+
+
+def _full_clean(errors: dict, obj, exclude: Iterable[str] = ()) -> None:
+    try:
+        obj.full_clean(exclude=list(exclude), validate_constraints=False)
+    except ValidationError as exc:
+        _merge(errors, exc)
+
+
+def _raise_if(errors: dict) -> None:
+    if errors:
+        raise ValidationError({f: list(dict.fromkeys(_messages(m))) for f, m in errors.items()})
+
+
+def _messages(items: list) -> list[str]:
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, ValidationError):
+            out.extend(item.messages)
+        else:
+            out.append(str(item))
+    return out
+
+
+def _check_hubs(errors: dict, iot_hubs: Iterable) -> list[LinkedIotHub]:
+    hubs = list(iot_hubs or [])
+    for hub in hubs:
+        if not isinstance(hub, LinkedIotHub) or hub.pk is None:
+            errors.setdefault("iot_hubs", []).append(f"“{hub}” is not a linked IoT hub. Link it first.")
+    return [h for h in hubs if isinstance(h, LinkedIotHub)]
+
+
+@transaction.atomic
+def enrollment_group_create(
+    *,
+    enrollment_group_id: str,
+    attestation_type: str,
+    primary_key: str = "",
+    secondary_key: str = "",
+    signing_certificates: dict[str, CertificateInfo | None] | None = None,
+    ca_primary: CaCertificate | None = None,
+    ca_secondary: CaCertificate | None = None,
+    iot_hubs: Iterable[LinkedIotHub] = (),
+    **fields: Any,
+) -> EnrollmentGroup:
+    """Create an enrollment group.
+
+    `attestation_type`: `symmetricKey` (keys generated when blank) or `x509`, with either
+    `signing_certificates` ({"primary": CertificateInfo, "secondary": CertificateInfo|None}) or
+    `ca_primary`/`ca_secondary` (verified CaCertificate). `fields`: any of COMMON_FIELDS.
+    Returns the saved group (with generated keys). Raises ValidationError.
+    """
+    unknown = set(fields) - set(COMMON_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown enrollment fields: {sorted(unknown)}")
+    errors: dict[str, list] = {}
+    if attestation_type == AttestationType.TPM:
+        raise _error("attestation_type", GROUP_NO_TPM)
+    try:
+        quotas.check_enrollment_group_quota(attestation_type)
+    except ValidationError as exc:
+        _merge(errors, exc)
+    group = EnrollmentGroup(
+        enrollment_group_id=enrollment_group_id or "",
+        attestation_type=attestation_type,
+        primary_key=primary_key or "",
+        secondary_key=secondary_key or "",
+    )
+    _apply_common(group, {**COMMON_FIELDS, **fields})
+    hubs = _check_hubs(errors, iot_hubs)
+    certificates = signing_certificates or {}
+    if attestation_type == AttestationType.SYMMETRIC_KEY:
+        _check_symmetric_keys(errors, group)
+    elif attestation_type == AttestationType.X509:
+        if ca_primary is not None or ca_secondary is not None or not certificates:
+            if certificates:
+                errors.setdefault("__all__", []).append("Give either signing certificates or CA references, not both.")
+            _check_ca_references(errors, ca_primary, ca_secondary)
+            group.ca_primary, group.ca_secondary = ca_primary, ca_secondary
+        else:
+            _check_certificates(errors, certificates, require_ca=True)
+    _check_allocation(
+        errors,
+        allocation_policy=group.allocation_policy,
+        iot_hubs=hubs,
+        webhook_url=group.webhook_url,
+        api_version=group.api_version,
+    )
+    _full_clean(errors, group)
+    if (
+        not errors.get("enrollment_group_id")
+        and EnrollmentGroup.objects.filter(enrollment_group_id__iexact=group.enrollment_group_id).exists()
+    ):
+        errors.setdefault("enrollment_group_id", []).append(ALREADY_EXISTS_GROUP.format(name=group.enrollment_group_id))
+    _raise_if(errors)
+    try:
+        with transaction.atomic():
+            group.save()
+            group.iot_hubs.set(hubs)
+            _save_certificates("enrollment_group", group, certificates if not group.ca_primary_id else {})
+    except IntegrityError as exc:
+        raise _integrity_to_validation(exc, group.enrollment_group_id, kind="group") from exc
+    return group
+
+
+@transaction.atomic
+def individual_enrollment_create(
+    *,
+    registration_id: str,
+    attestation_type: str,
+    device_id: str = "",
+    primary_key: str = "",
+    secondary_key: str = "",
+    client_certificates: dict[str, CertificateInfo | None] | None = None,
+    endorsement_key: str = "",
+    storage_root_key: str = "",
+    optional_device_information: dict | None = None,
+    iot_hubs: Iterable[LinkedIotHub] = (),
+    **fields: Any,
+) -> IndividualEnrollment:
+    """Create an individual enrollment.
+
+    `attestation_type`: `symmetricKey` (keys generated when blank), `x509` (`client_certificates`;
+    the registration ID must equal the primary certificate's CN, ≤64 chars; pass the CN when the
+    user typed none) or `tpm` (`endorsement_key` base64, validated by `validators.validate_endorsement_key`
+    when available). Returns the saved enrollment. Raises ValidationError.
+    """
+    unknown = set(fields) - set(COMMON_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown enrollment fields: {sorted(unknown)}")
+    errors: dict[str, list] = {}
+    try:
+        quotas.check_individual_enrollment_quota()
+    except ValidationError as exc:
+        _merge(errors, exc)
+    certificates = client_certificates or {}
+    enrollment = IndividualEnrollment(
+        registration_id=registration_id or "",
+        attestation_type=attestation_type,
+        device_id=device_id or "",
+        primary_key=primary_key or "",
+        secondary_key=secondary_key or "",
+        endorsement_key=endorsement_key or "",
+        storage_root_key=storage_root_key or "",
+        optional_device_information=optional_device_information,
+    )
+    _apply_common(enrollment, {**COMMON_FIELDS, **fields})
+    hubs = _check_hubs(errors, iot_hubs)
+    if attestation_type == AttestationType.SYMMETRIC_KEY:
+        _check_symmetric_keys(errors, enrollment)
+    elif attestation_type == AttestationType.X509:
+        _check_certificates(errors, certificates, require_ca=False)
+        primary = certificates.get(CertificateSlot.PRIMARY)
+        if primary is not None:
+            if not enrollment.registration_id:
+                enrollment.registration_id = primary.common_name
+            try:
+                validators.validate_x509_registration_id(primary.common_name)
+            except ValidationError as exc:
+                errors.setdefault("primary_certificate", []).extend(exc.messages)
+            else:
+                if enrollment.registration_id.lower() != primary.common_name.lower():
+                    errors.setdefault("registration_id", []).append(
+                        f"An X.509 registration ID must equal the certificate's common name “{primary.common_name}”."
+                    )
+    elif attestation_type == AttestationType.TPM:
+        if not enrollment.endorsement_key:
+            errors.setdefault("endorsement_key", []).append(REQUIRED)
+        else:
+            validate_ek = getattr(validators, "validate_endorsement_key", None)
+            if validate_ek is not None:
+                try:
+                    validate_ek(enrollment.endorsement_key)
+                except ValidationError as exc:
+                    errors.setdefault("endorsement_key", []).extend(exc.messages)
+    _check_allocation(
+        errors,
+        allocation_policy=enrollment.allocation_policy,
+        iot_hubs=hubs,
+        webhook_url=enrollment.webhook_url,
+        api_version=enrollment.api_version,
+    )
+    _full_clean(errors, enrollment)
+    if (
+        not errors.get("registration_id")
+        and IndividualEnrollment.objects.filter(registration_id__iexact=enrollment.registration_id).exists()
+    ):
+        errors.setdefault("registration_id", []).append(
+            ALREADY_EXISTS_INDIVIDUAL.format(name=enrollment.registration_id)
+        )
+    _raise_if(errors)
+    try:
+        with transaction.atomic():
+            enrollment.save()
+            enrollment.iot_hubs.set(hubs)
+            _save_certificates("individual_enrollment", enrollment, certificates)
+    except IntegrityError as exc:
+        raise _integrity_to_validation(exc, enrollment.registration_id, kind="individual") from exc
+    return enrollment
+
+
+def _integrity_to_validation(exc: IntegrityError, name: str, *, kind: str) -> ValidationError:
+    """Turn a lost race on a unique constraint into the same field error the pre-check gives."""
+    text = str(exc).lower()
+    if "thumbprint" in text or "enrollmentcertificate" in text:
+        return _error("primary_certificate", "This certificate is already used by another enrollment.")
+    if kind == "group":
+        return _error("enrollment_group_id", ALREADY_EXISTS_GROUP.format(name=name), code="unique")
+    return _error("registration_id", ALREADY_EXISTS_INDIVIDUAL.format(name=name), code="unique")
+
+
+def _normalize_etag(etag: str | None) -> str | None:
+    """`"abc"`, `abc` and `W/"abc"` all mean abc; `*` and None mean any."""
+    if etag is None:
+        return None
+    etag = etag.strip()
+    if etag.startswith("W/"):
+        etag = etag[2:]
+    etag = etag.strip('"')
+    return None if etag in ("", "*") else etag
+
+
+@transaction.atomic
+def enrollment_update(
+    *,
+    enrollment: EnrollmentGroup | IndividualEnrollment,
+    expected_etag: str | None,
+    changes: dict[str, Any],
+) -> EnrollmentGroup | IndividualEnrollment:
+    """Update an enrollment group or individual enrollment, changing only the fields in `changes`.
+
+    `changes` keys: COMMON_FIELDS, `iot_hubs` (list of LinkedIotHub), `device_id` (individual),
+    and same-type credentials for the API (`primary_key`, `secondary_key`, `endorsement_key`,
+    `storage_root_key`, `optional_device_information`). `attestation_type`, if given, must equal the
+    current one. The write is conditional: `UPDATE … WHERE etag = expected_etag` (None or `*`: any), and
+    bumps the etag, so two saves from the same version can never both win.
+    Raises ValidationError, or EtagMismatchError when someone saved in between.
+    """
+    model = type(enrollment)
+    expected = _normalize_etag(expected_etag)
+    errors: dict[str, list] = {}
+    current = model.objects.select_for_update().get(pk=enrollment.pk)
+    if expected is not None and current.etag != expected:
+        raise EtagMismatchError()
+    changes = dict(changes)
+    if "attestation_type" in changes:
+        if changes.pop("attestation_type") != current.attestation_type:
+            errors.setdefault("attestation_type", []).append(ATTESTATION_IMMUTABLE)
+    hubs_given = "iot_hubs" in changes
+    hubs = _check_hubs(errors, changes.pop("iot_hubs", None)) if hubs_given else list(current.iot_hubs.all())
+    allowed = set(COMMON_FIELDS) | {"primary_key", "secondary_key"}
+    if model is IndividualEnrollment:
+        allowed |= {"device_id", "endorsement_key", "storage_root_key", "optional_device_information"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise TypeError(f"unknown or read-only enrollment fields: {sorted(unknown)}")
+    _apply_common(current, changes)
+    if current.attestation_type == AttestationType.SYMMETRIC_KEY and ({"primary_key", "secondary_key"} & set(changes)):
+        _check_symmetric_keys(errors, current)
+    _check_allocation(
+        errors,
+        allocation_policy=current.allocation_policy,
+        iot_hubs=hubs,
+        webhook_url=current.webhook_url,
+        api_version=current.api_version,
+    )
+    _full_clean(errors, current)
+    _raise_if(errors)
+    old_etag = current.etag
+    current.etag = new_etag()
+    current.last_updated_date_time_utc = timezone.now()
+    columns = {
+        f.attname: getattr(current, f.attname)
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.name not in ("created_date_time_utc",)
+    }
+    updated = model.objects.filter(pk=current.pk, etag=old_etag).update(**columns)
+    if not updated:
+        raise EtagMismatchError()
+    if hubs_given:
+        current.iot_hubs.set(hubs)
+    return current
+
+
+@transaction.atomic
+def enrollment_delete(*, enrollment: EnrollmentGroup | IndividualEnrollment, expected_etag: str | None = None) -> None:
+    """Delete one enrollment, conditionally on its etag (None or `*`: any).
+
+    Registration records of a deleted group are kept (their `enrollment_group_name` remains).
+    Raises EtagMismatchError when the etag does not match.
+    """
+    expected = _normalize_etag(expected_etag)
+    qs = type(enrollment).objects.filter(pk=enrollment.pk)
+    if expected is not None:
+        qs = qs.filter(etag=expected)
+    if not qs.exists():
+        raise EtagMismatchError()
+    qs.delete()
+
+
+@transaction.atomic
+def enrollments_delete(*, model: type, pks: Iterable[int]) -> int:
+    """Delete several enrollments of one kind (list pages' bulk delete); returns how many went."""
+    deleted = model.objects.filter(pk__in=list(pks)).delete()[1].get(model._meta.label, 0)
+    return deleted
