@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 
 from . import constants, twin
 from .attestation.symmetric_keys import decode_symmetric_key
-from .exceptions import InvalidSymmetricKeyError, InvalidTwinError
+from .attestation.tpm import parse_endorsement_key
+from .exceptions import InvalidEndorsementKeyError, InvalidSymmetricKeyError, InvalidTwinError
 
 _REGISTRATION_ID_CHARS = re.compile(r"[A-Za-z0-9\-._:]+")
 _DEVICE_ID_CHARS = re.compile(r"[A-Za-z0-9\-.%_*?!(),:=@$']+")
@@ -87,6 +88,14 @@ def validate_symmetric_key(value: str) -> None:
     try:
         decode_symmetric_key(value)
     except InvalidSymmetricKeyError as exc:
+        raise ValidationError(str(exc), code="invalid") from exc
+
+
+def validate_endorsement_key(value: str) -> None:
+    """TPM endorsement key: base64 of a well-formed TPM2B_PUBLIC (attestation/tpm.py parses it in full)."""
+    try:
+        parse_endorsement_key(value)
+    except InvalidEndorsementKeyError as exc:
         raise ValidationError(str(exc), code="invalid") from exc
 
 
