@@ -468,3 +468,99 @@ class RegistrationRecord(models.Model):
 
     def __str__(self) -> str:
         return self.registration_id
+
+
+class WizardDraft(models.Model):
+    """Server-side state of one add-enrollment wizard (one per wizard, its id in the URL).
+
+    `data` holds what the user typed on each tab as raw form values (invalid ones included), the
+    parsed info of uploaded certificates (public data only, never a private key) and which tabs
+    were visited. See enrollments/wizard.py for its shape.
+    """
+
+    KIND_GROUP = "group"
+    KIND_INDIVIDUAL = "individual"
+    KIND_CHOICES = [(KIND_GROUP, "Enrollment group"), (KIND_INDIVIDUAL, "Individual enrollment")]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=16, choices=KIND_CHOICES)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+    created_date_time_utc = models.DateTimeField(default=timezone.now)
+    last_updated_date_time_utc = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "wizard draft"
+        indexes = [models.Index(fields=["last_updated_date_time_utc"], name="enrollments_draft_updated_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} draft {self.id}"
+
+
+def _new_policy_key() -> str:
+    from .sas import generate_policy_key
+
+    return generate_policy_key()
+
+
+class SharedAccessPolicyManager(models.Manager):
+    def ensure_owner(self) -> "SharedAccessPolicy":
+        """The default policy `provisioningserviceowner` (all rights), created with fresh keys on first use.
+
+        Never assume it exists: tests flush the database between cases.
+        """
+        policy, _ = self.get_or_create(
+            name=SharedAccessPolicy.OWNER_NAME, defaults={right: True for right in SharedAccessPolicy.RIGHT_FIELDS}
+        )
+        return policy
+
+
+class SharedAccessPolicy(models.Model):
+    """A shared access policy of the service API: a name, two keys and rights (dps-reference §3).
+
+    Service SAS tokens name the policy in `skn` and are signed with either key. Keys are base64 of
+    32 random bytes; secrets, shown in the portal only on explicit Show/Copy.
+    """
+
+    OWNER_NAME = "provisioningserviceowner"
+    # DPS right name → model field.
+    RIGHTS = {
+        "ServiceConfig": "service_config",
+        "EnrollmentRead": "enrollment_read",
+        "EnrollmentWrite": "enrollment_write",
+        "RegistrationStatusRead": "registration_status_read",
+        "RegistrationStatusWrite": "registration_status_write",
+    }
+    RIGHT_FIELDS = tuple(RIGHTS.values())
+
+    name = models.CharField("Policy name", max_length=64, validators=[validators.validate_certificate_name])
+    primary_key = models.CharField("Primary key", max_length=88, default=_new_policy_key)
+    secondary_key = models.CharField("Secondary key", max_length=88, default=_new_policy_key)
+    service_config = models.BooleanField("ServiceConfig", default=False)
+    enrollment_read = models.BooleanField("EnrollmentRead", default=False)
+    enrollment_write = models.BooleanField("EnrollmentWrite", default=False)
+    registration_status_read = models.BooleanField("RegistrationStatusRead", default=False)
+    registration_status_write = models.BooleanField("RegistrationStatusWrite", default=False)
+    created_date_time_utc = models.DateTimeField(default=timezone.now)
+
+    objects = SharedAccessPolicyManager()
+
+    class Meta:
+        verbose_name = "shared access policy"
+        verbose_name_plural = "shared access policies"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="%(app_label)s_%(class)s_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def rights(self) -> list[str]:
+        """The DPS names of the rights this policy grants, in DPS order."""
+        return [right for right, field in self.RIGHTS.items() if getattr(self, field)]
+
+    def has_right(self, right: str) -> bool:
+        """Whether the policy grants `right` (a DPS right name such as `EnrollmentRead`)."""
+        return bool(getattr(self, self.RIGHTS[right]))
