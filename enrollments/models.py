@@ -28,6 +28,7 @@ from .choices import (
     RegistrationSubstatus,
     reprovision_policy_from_flags,
 )
+from .pagination import SortKey
 
 
 def new_etag() -> str:
@@ -464,6 +465,13 @@ class RegistrationRecord(models.Model):
         ordering = ["registration_id"]
         constraints = [
             models.UniqueConstraint(Lower("registration_id"), name="%(app_label)s_%(class)s_unique_registration_id"),
+        ]
+        # The registration-records list filtered by group name and paged by registration ID (keyset
+        # paging, pagination.py). The plain sort-key indexes are PostgreSQL-only: see migration list_indexes.
+        indexes = [
+            models.Index(
+                SortKey("enrollment_group_name"), SortKey("registration_id"), name="enrollments_rr_group_key_idx"
+            )
         ]
 
     def __str__(self) -> str:
