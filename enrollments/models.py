@@ -219,9 +219,17 @@ class EnrollmentBase(models.Model):
         blank=True,
         validators=[validators.validate_webhook_url],
     )
-    api_version = models.CharField("API version", max_length=constants.API_VERSION_MAX_LENGTH, blank=True)
+    api_version = models.CharField(
+        "API version",
+        max_length=constants.API_VERSION_MAX_LENGTH,
+        blank=True,
+        validators=[validators.validate_api_version],
+    )
     iot_hub_host_name = models.CharField(
-        "IoT hub host name (legacy)", max_length=constants.HOST_NAME_MAX_LENGTH, blank=True
+        "IoT hub host name (legacy)",
+        max_length=constants.HOST_NAME_MAX_LENGTH,
+        blank=True,
+        validators=[validators.validate_host_name],
     )
     iot_edge = models.BooleanField("Enable IoT Edge on provisioned devices", default=False)
     initial_twin_tags = models.JSONField(
@@ -323,9 +331,13 @@ class IndividualEnrollment(EnrollmentBase):
         validators=[validators.validate_device_id],
         help_text="Blank: the registration ID is used.",
     )
-    endorsement_key = models.TextField("Endorsement key", blank=True)
-    storage_root_key = models.TextField("Storage root key", blank=True)
-    optional_device_information = models.JSONField(null=True, blank=True)
+    endorsement_key = models.TextField("Endorsement key", blank=True, validators=[validators.validate_endorsement_key])
+    storage_root_key = models.TextField(
+        "Storage root key", blank=True, validators=[validators.validate_storage_root_key]
+    )
+    optional_device_information = models.JSONField(
+        null=True, blank=True, validators=[validators.validate_optional_device_information]
+    )
     iot_hubs = models.ManyToManyField(
         LinkedIotHub, through="IndividualEnrollmentIotHub", related_name="individual_enrollments", blank=True
     )
