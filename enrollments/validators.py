@@ -5,7 +5,9 @@ names, iot-hub-devguide-identity-registry.md for device IDs, concepts-symmetric-
 for keys).
 """
 
+import datetime as dt
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -22,7 +24,7 @@ _HOST_NAME = re.compile(
     r"(?=.{1,255}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:\d{1,5})?"
 )
 
-REGISTRATION_ID_TOO_LONG = "{what} is {n} characters long; the limit is {max}."
+REGISTRATION_ID_TOO_LONG = "{what} is {n} characters long; the limit is {max}. Shorten it."
 REGISTRATION_ID_BAD_CHARS = (
     "{what} may contain only letters, digits and - . _ : (found {bad}). Replace or remove those characters."
 )
@@ -30,6 +32,41 @@ REGISTRATION_ID_BAD_END = "{what} must end with a letter, a digit or -, not “{
 DEVICE_ID_BAD_CHARS = (
     "IoT Hub Device ID may contain only 7-bit ASCII letters, digits and - . % _ * ? ! ( ) , : = @ $ ' (found {bad})."
 )
+
+
+API_VERSION_FORMAT = (
+    "API version must be a date such as 2021-10-01, optionally followed by -preview (e.g. 2021-11-01-preview)."
+)
+API_VERSION_TOO_OLD = (
+    "API version {value} is older than 2018-09-01-preview, the oldest version DPS uses for custom allocation "
+    "requests. Use 2021-10-01 or later."
+)
+API_VERSION_MINIMUM = (dt.date(2018, 9, 1), 0)  # (date, 0 for -preview / 1 for GA)
+_API_VERSION = re.compile(r"(\d{4})-(\d{2})-(\d{2})(-preview)?")
+WEBHOOK_URL_BAD_CHAR = (
+    "Webhook URL contains {char}; a URL cannot contain spaces or control characters. "
+    "Percent-encode it (e.g. %20 for a space)."
+)
+WEBHOOK_URL_SCHEME = (
+    "Webhook URL must be an http:// or https:// URL, e.g. https://my-func.azurewebsites.net/api/alloc?code=…"
+)
+
+
+def _describe_char(char: str) -> str:
+    """A character as shown in a message: visible ones quoted, invisible ones by name or code point."""
+    if char == " ":
+        return "a space"
+    if char in "\r\n":
+        return "a line break"
+    if char == "\t":
+        return "a tab"
+    if not char.isprintable() or 0xD800 <= ord(char) <= 0xDFFF:
+        return f"U+{ord(char):04X}"
+    return f"“{char}”"
+
+
+def _bad_chars(value: str, allowed: re.Pattern) -> str:
+    return " ".join(dict.fromkeys(_describe_char(c) for c in value if not allowed.fullmatch(c)))
 
 
 def _check_dps_id(value: str, *, what: str, max_length: int) -> None:
@@ -40,9 +77,7 @@ def _check_dps_id(value: str, *, what: str, max_length: int) -> None:
             REGISTRATION_ID_TOO_LONG.format(what=what, n=len(value), max=max_length), code="max_length"
         )
     if not _REGISTRATION_ID_CHARS.fullmatch(value):
-        bad = " ".join(
-            sorted({f"“{c}”" if c != " " else "a space" for c in value if not _REGISTRATION_ID_CHARS.fullmatch(c)})
-        )
+        bad = _bad_chars(value, _REGISTRATION_ID_CHARS)
         raise ValidationError(REGISTRATION_ID_BAD_CHARS.format(what=what, bad=bad), code="invalid")
     if not (value[-1].isascii() and (value[-1].isalnum() or value[-1] == "-")):
         raise ValidationError(REGISTRATION_ID_BAD_END.format(what=what, last=value[-1]), code="invalid")
@@ -77,10 +112,7 @@ def validate_device_id(value: str) -> None:
             code="max_length",
         )
     if not _DEVICE_ID_CHARS.fullmatch(value):
-        bad = " ".join(
-            sorted({f"“{c}”" if c != " " else "a space" for c in value if not _DEVICE_ID_CHARS.fullmatch(c)})
-        )
-        raise ValidationError(DEVICE_ID_BAD_CHARS.format(bad=bad), code="invalid")
+        raise ValidationError(DEVICE_ID_BAD_CHARS.format(bad=_bad_chars(value, _DEVICE_ID_CHARS)), code="invalid")
 
 
 def validate_symmetric_key(value: str) -> None:
@@ -96,6 +128,29 @@ def validate_endorsement_key(value: str) -> None:
     try:
         parse_endorsement_key(value)
     except InvalidEndorsementKeyError as exc:
+        raise ValidationError(str(exc), code="invalid") from exc
+
+
+def validate_storage_root_key(value: str) -> None:
+    """TPM storage root key (optional): like the endorsement key, base64 of a well-formed TPM2B_PUBLIC."""
+    if not value:
+        return
+    try:
+        parse_endorsement_key(value)
+    except InvalidEndorsementKeyError as exc:
+        raise ValidationError(str(exc).replace("endorsement key", "storage root key"), code="invalid") from exc
+
+
+def validate_optional_device_information(value) -> None:
+    """`optionalDeviceInformation` (a TwinCollection): a JSON object that can be stored (no NUL,
+    unpaired surrogates or NaN/Infinity); null is fine. Size and key rules are the twin's."""
+    if value is None:
+        return
+    try:
+        twin.validate_twin_collection(
+            value, what="Optional device information", max_bytes=constants.TWIN_DESIRED_MAX_BYTES
+        )
+    except InvalidTwinError as exc:
         raise ValidationError(str(exc), code="invalid") from exc
 
 
@@ -122,14 +177,37 @@ def validate_certificate_name(value: str) -> None:
 
 
 def validate_webhook_url(value: str) -> None:
-    """Custom allocation webhook: an http(s) URL of at most 2,048 characters."""
+    """Custom allocation webhook: an http(s) URL of at most 2,048 characters, no spaces or control characters.
+
+    The value is never rewritten (its query string, e.g. an Azure Functions `code=` key, is kept byte
+    for byte); this only refuses what no URL may contain.
+    """
     if not value:
         return
     if len(value) > constants.WEBHOOK_URL_MAX_LENGTH:
-        raise ValidationError(f"Webhook URL is {len(value)} characters long; the limit is 2,048.", code="max_length")
+        raise ValidationError(f"Webhook URL is {len(value):,} characters long; the limit is 2,048.", code="max_length")
+    for char in value:
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cs"):
+            raise ValidationError(WEBHOOK_URL_BAD_CHAR.format(char=_describe_char(char)), code="invalid")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValidationError("Webhook URL must be an http:// or https:// URL.", code="invalid")
+        raise ValidationError(WEBHOOK_URL_SCHEME, code="invalid")
+
+
+def validate_api_version(value: str) -> None:
+    """Custom allocation API version: `YYYY-MM-DD` or `YYYY-MM-DD-preview`, not older than
+    2018-09-01-preview (dps-reference §1.1 customAllocationDefinition)."""
+    if not value:
+        return
+    match = _API_VERSION.fullmatch(value)
+    if not match:
+        raise ValidationError(API_VERSION_FORMAT, code="invalid")
+    try:
+        date = dt.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError as exc:
+        raise ValidationError(API_VERSION_FORMAT, code="invalid") from exc
+    if (date, 0 if match[4] else 1) < API_VERSION_MINIMUM:
+        raise ValidationError(API_VERSION_TOO_OLD.format(value=value), code="invalid")
 
 
 def validate_twin_tags(value) -> None:
