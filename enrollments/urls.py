@@ -3,11 +3,27 @@
 from django.urls import path
 
 from .views import details, overview, wizard
+from .views import lists as list_views
+from .views import registrations as registration_views
 
 app_name = "enrollments"
 
 urlpatterns = [
     path("", overview.overview, name="overview"),
+    path("enrollment-groups/", list_views.enrollment_group_list, name="enrollment_group_list"),
+    path("enrollment-groups/delete/", list_views.enrollment_group_bulk_delete, name="enrollment_group_bulk_delete"),
+    path("individual-enrollments/", list_views.individual_enrollment_list, name="individual_enrollment_list"),
+    path(
+        "individual-enrollments/delete/",
+        list_views.individual_enrollment_bulk_delete,
+        name="individual_enrollment_bulk_delete",
+    ),
+    path("registration-records/", registration_views.registration_records, name="registration_records"),
+    path(
+        "registration-records/delete/",
+        registration_views.registration_records_delete,
+        name="registration_records_delete",
+    ),
     path("enrollment-groups/add/", wizard.enrollment_group_add, name="enrollment_group_add"),
     path(
         "enrollment-groups/add/<uuid:draft_id>/<slug:tab>/",

@@ -1,0 +1,23 @@
+"""Registration records (DPS DeviceRegistrationState, dps-reference §1.6): deleting them.
+
+Devices write these records when they register; an administrator deletes a record so the device
+registers afresh (DPS `DELETE /registrations/{id}`). Deleting a record never touches its enrollment.
+"""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from ..models import RegistrationRecord
+
+
+@transaction.atomic
+def registration_records_delete(*, pks: Iterable[int]) -> list[str]:
+    """Delete the registration records with these primary keys; unknown keys are ignored.
+
+    Returns the registration IDs of the deleted records, sorted.
+    """
+    records = RegistrationRecord.objects.filter(pk__in=list(pks))
+    registration_ids = sorted(records.values_list("registration_id", flat=True))
+    records.delete()
+    return registration_ids

@@ -1,0 +1,129 @@
+"""Manage enrollments: the `Enrollment groups` and `Individual enrollments` tabs, and bulk delete.
+
+Each tab is its own URL. Lists are keyset-paginated with an index-backed prefix filter
+(pagination.py); an htmx request (typing in `Filter`, a pagination link) gets only the table.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from dps_portal.htmx import htmx_partial
+
+from .. import selectors
+from ..choices import IndividualAttestation
+from ..models import EnrollmentGroup, IndividualEnrollment
+from ..pagination import PAGE_SIZE_CHOICES, PageRequest, keyset_paginate
+from ..services.enrollments import enrollments_delete
+
+# What each tab shows; the words are the contract's (ui-contract.md § Manage enrollments).
+TABS = {
+    "groups": {
+        "label": "Enrollment groups",
+        "url_name": "enrollments:enrollment_group_list",
+        "delete_url_name": "enrollments:enrollment_group_bulk_delete",
+        "table_template": "enrollments/includes/enrollment_group_table.html",
+        "placeholder": "Filter by group name prefix (case-insensitive)",
+        "noun": ("enrollment group", "enrollment groups"),
+    },
+    "individuals": {
+        "label": "Individual enrollments",
+        "url_name": "enrollments:individual_enrollment_list",
+        "delete_url_name": "enrollments:individual_enrollment_bulk_delete",
+        "table_template": "enrollments/includes/individual_enrollment_table.html",
+        "placeholder": "Filter by registration ID prefix (case-insensitive)",
+        "noun": ("individual enrollment", "individual enrollments"),
+    },
+}
+NOTHING_SELECTED = "Select at least one {noun} to delete."
+DELETED = "Deleted {count} {noun}: {names}."
+NAMES_SHOWN = 10
+
+
+def _render_list(request: HttpRequest, tab: str, queryset) -> HttpResponse:
+    spec = TABS[tab]
+    query = request.GET.get("q", "").strip()
+    page = keyset_paginate(queryset, key="sort_key", request=PageRequest.from_query(request.GET), params={"q": query})
+    if tab == "individuals":
+        for enrollment in page.items:
+            enrollment.attestation_label = attestation_label(enrollment.attestation_type)
+    context = {
+        "nav": "enrollments",
+        "tab": tab,
+        "tabs": [{"key": key, **value} for key, value in TABS.items()],
+        "spec": spec,
+        "page": page,
+        "query": query,
+        "page_size_choices": PAGE_SIZE_CHOICES,
+        "list_url": reverse(spec["url_name"]),
+    }
+    template = spec["table_template"] if htmx_partial(request) else "enrollments/enrollment_list.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def enrollment_group_list(request: HttpRequest) -> HttpResponse:
+    """Manage enrollments, tab `Enrollment groups`."""
+    return _render_list(request, "groups", selectors.enrollment_group_list(prefix=request.GET.get("q", "")))
+
+
+@login_required
+@require_GET
+def individual_enrollment_list(request: HttpRequest) -> HttpResponse:
+    """Manage enrollments, tab `Individual enrollments`."""
+    return _render_list(request, "individuals", selectors.individual_enrollment_list(prefix=request.GET.get("q", "")))
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    """The POSTed `next` URL when it points into this site, else `default`."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def _selected_pks(request: HttpRequest) -> list[int]:
+    return [int(value) for value in request.POST.getlist("pk") if value.isdigit()]
+
+
+def _bulk_delete(request: HttpRequest, tab: str, model, name_field: str) -> HttpResponse:
+    spec = TABS[tab]
+    singular, plural = spec["noun"]
+    pks = _selected_pks(request)
+    if not pks:
+        messages.warning(request, NOTHING_SELECTED.format(noun=singular))
+    else:
+        names = list(model.objects.filter(pk__in=pks).order_by(name_field).values_list(name_field, flat=True))
+        count = enrollments_delete(model=model, pks=pks)
+        shown = ", ".join(names[:NAMES_SHOWN]) + (" …" if len(names) > NAMES_SHOWN else "")
+        messages.success(request, DELETED.format(count=count, noun=singular if count == 1 else plural, names=shown))
+    return redirect(safe_next(request, reverse(spec["url_name"])))
+
+
+@login_required
+@require_POST
+def enrollment_group_bulk_delete(request: HttpRequest) -> HttpResponse:
+    """Delete the selected enrollment groups (POST `pk` list). Their registration records stay."""
+    return _bulk_delete(request, "groups", EnrollmentGroup, "enrollment_group_id")
+
+
+@login_required
+@require_POST
+def individual_enrollment_bulk_delete(request: HttpRequest) -> HttpResponse:
+    """Delete the selected individual enrollments (POST `pk` list)."""
+    return _bulk_delete(request, "individuals", IndividualEnrollment, "registration_id")
+
+
+def attestation_label(value: str) -> str:
+    """An individual enrollment's `Attestation` as the wizard names it."""
+    try:
+        return IndividualAttestation(value).label
+    except ValueError:
+        return value
