@@ -18,4 +18,6 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # Service API at the root paths Azure DPS uses, plus /api/schema/ and /api/docs/.
+    path("", include("enrollments.api.urls")),
 ]

@@ -445,6 +445,15 @@ def enrollment_update(
     _apply_common(current, changes)
     if current.attestation_type == AttestationType.SYMMETRIC_KEY and ({"primary_key", "secondary_key"} & set(changes)):
         _check_symmetric_keys(errors, current)
+    if current.attestation_type == AttestationType.TPM and "endorsement_key" in changes:
+        # A replaced endorsement key (REST API) gets the same check as on create.
+        if not current.endorsement_key:
+            errors.setdefault("endorsement_key", []).append(REQUIRED)
+        else:
+            try:
+                validators.validate_endorsement_key(current.endorsement_key)
+            except ValidationError as exc:
+                errors.setdefault("endorsement_key", []).extend(exc.messages)
     _check_allocation(
         errors,
         allocation_policy=current.allocation_policy,
@@ -491,3 +500,58 @@ def enrollments_delete(*, model: type, pks: Iterable[int]) -> int:
     """Delete several enrollments of one kind (list pages' bulk delete); returns how many went."""
     deleted = model.objects.filter(pk__in=list(pks)).delete()[1].get(model._meta.label, 0)
     return deleted
+
+
+@transaction.atomic
+def enrollment_x509_replace(
+    *,
+    enrollment: EnrollmentGroup | IndividualEnrollment,
+    certificates: dict[str, CertificateInfo | None] | None = None,
+    ca_primary: CaCertificate | None = None,
+    ca_secondary: CaCertificate | None = None,
+) -> None:
+    """Replace the X.509 credentials of an existing X.509 enrollment (the REST API's PUT with new
+    certificates; the attestation type stays the same).
+
+    Individual enrollment: `certificates` ({"primary": CertificateInfo, "secondary": …|None}); the
+    registration ID must still equal the primary certificate's CN. Group: either `certificates`
+    (CA signing certificates) or `ca_primary`/`ca_secondary` (verified CaCertificate); the other
+    kind is removed. The same checks as on create apply; the enrollment's own certificates do not
+    count as "already used". Call it inside the same transaction as `enrollment_update` (which
+    bumps the etag). Raises ValidationError keyed by model field names.
+    """
+    errors: dict[str, list] = {}
+    if enrollment.attestation_type != AttestationType.X509:
+        raise _error("attestation_type", "Only X.509 enrollments have certificates.")
+    is_group = isinstance(enrollment, EnrollmentGroup)
+    owner_field = "enrollment_group" if is_group else "individual_enrollment"
+    certificates = certificates or {}
+    use_ca = is_group and not certificates
+    if use_ca:
+        _check_ca_references(errors, ca_primary, ca_secondary)
+    else:
+        _check_certificates(errors, certificates, require_ca=is_group, exclude_owner={owner_field: enrollment})
+        primary = certificates.get(CertificateSlot.PRIMARY)
+        if not is_group and primary is not None:
+            try:
+                validators.validate_x509_registration_id(primary.common_name)
+            except ValidationError as exc:
+                errors.setdefault("primary_certificate", []).extend(exc.messages)
+            else:
+                if enrollment.registration_id.lower() != primary.common_name.lower():
+                    errors.setdefault("primary_certificate", []).append(
+                        f"An X.509 registration ID must equal the certificate's common name “{primary.common_name}”."
+                    )
+    _raise_if(errors)
+    EnrollmentCertificate.objects.filter(**{owner_field: enrollment}).delete()
+    if is_group:
+        enrollment.ca_primary, enrollment.ca_secondary = (ca_primary, ca_secondary) if use_ca else (None, None)
+        EnrollmentGroup.objects.filter(pk=enrollment.pk).update(
+            ca_primary=enrollment.ca_primary, ca_secondary=enrollment.ca_secondary
+        )
+    if not use_ca:
+        try:
+            with transaction.atomic():
+                _save_certificates(owner_field, enrollment, certificates)
+        except IntegrityError as exc:
+            raise _error("primary_certificate", "This certificate is already used by another enrollment.") from exc

@@ -1,0 +1,547 @@
+"""Service API views: the DPS data-plane operations at Azure's root paths (dps-reference §1, §3;
+wire details in environment.md §4–§5). Thin: bodies are checked by serializers, converted by
+`mapping`, and written by enrollments.services.enrollments (the portal's one write path).
+
+Every view: SAS authentication only (no session, so no CSRF), JSON in and out, `api-version`
+required (2021-10-01; 2019-03-31 and 2026-04-01 get the same shapes), errors in DPS's shape.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..models import EnrollmentGroup, IndividualEnrollment, RegistrationRecord
+from ..services import enrollments as services
+from . import errors, mapping, serializers
+from .authentication import HasPolicyRight, SasAuthentication
+from .paging import paginate, paging_headers
+
+SUPPORTED_API_VERSIONS = ("2019-03-31", "2021-10-01", "2026-04-01")
+BAD_API_VERSION = "Unsupported api-version “{given}”. Supported versions: " + ", ".join(SUPPORTED_API_VERSIONS) + "."
+NOT_AN_OBJECT = "The request body must be a JSON object."
+NUL_CHARACTER = "{path}: text cannot contain the NUL character (\\u0000)."
+BAD_QUERY = "query: only “*” (or “SELECT * FROM {what}”) is supported: it returns every record, page by page."
+TOO_MANY = "{member}: at most {limit} items per bulk operation (Azure allows 10; this service allows {limit})."
+STALE = "Precondition failed: the If-Match etag does not match the record's current etag."
+
+
+class JsonOnlyNegotiation(DefaultContentNegotiation):
+    """Always answer JSON, whatever `Accept` says (DPS clients send `application/json`)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+API_VERSION = OpenApiParameter(
+    "api-version",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    required=True,
+    enum=list(SUPPORTED_API_VERSIONS),
+    description="2021-10-01 (2019-03-31 and 2026-04-01 are accepted with the same shapes).",
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The record's etag (quoted or not) or `*`; a stale etag gives 412.",
+)
+MAX_ITEM_COUNT = OpenApiParameter(
+    "x-ms-max-item-count", OpenApiTypes.INT, OpenApiParameter.HEADER, description="Page size (1–1000)."
+)
+CONTINUATION = OpenApiParameter(
+    "x-ms-continuation",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The `x-ms-continuation` response header of the previous page.",
+)
+ID = OpenApiParameter("id", OpenApiTypes.STR, OpenApiParameter.PATH)
+ERROR = OpenApiResponse(serializers.ProvisioningServiceErrorDetailsSerializer, description="DPS error")
+ERRORS = {400: ERROR, 401: ERROR, 403: ERROR}
+
+
+class DpsApiView(APIView):
+    """Base of the service API views: SAS auth, policy rights, JSON only, DPS errors, api-version."""
+
+    authentication_classes = [SasAuthentication]
+    permission_classes = [HasPolicyRight]
+    renderer_classes = [JSONRenderer]
+    parser_classes = [JSONParser]
+    content_negotiation_class = JsonOnlyNegotiation
+    throttle_classes: list = []
+    required_rights: dict[str, str] = {}
+
+    def get_exception_handler(self):
+        return errors.exception_handler
+
+    def initial(self, request, *args, **kwargs):
+        given = request.query_params.get("api-version", "")
+        if given not in SUPPORTED_API_VERSIONS:
+            raise errors.ApiError(400, errors.INVALID_API_VERSION, BAD_API_VERSION.format(given=given[:40]))
+        super().initial(request, *args, **kwargs)
+
+
+def _reject_nul(value: Any, path: str) -> None:
+    # PostgreSQL cannot store NUL in text or JSON; refuse it up front rather than fail at write time.
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise errors.ApiError(400, errors.INVALID_BODY, NUL_CHARACTER.format(path=path or "body"))
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            _reject_nul(key, path)
+            _reject_nul(child, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            _reject_nul(child, f"{path}[{index}]")
+
+
+def _body_object(request) -> dict:
+    data = request.data
+    if not isinstance(data, dict):
+        raise errors.ApiError(400, errors.INVALID_BODY, NOT_AN_OBJECT)
+    _reject_nul(data, "")
+    return data
+
+
+def _flatten(detail: Any, path: str = "") -> list[str]:
+    if isinstance(detail, dict):
+        out = []
+        for key, child in detail.items():
+            key = "" if key == "non_field_errors" else str(key)
+            out.extend(_flatten(child, f"{path}.{key}" if path and key else path or key))
+        return out
+    if isinstance(detail, list):
+        if all(not isinstance(d, dict | list) for d in detail):
+            text = " ".join(str(d) for d in detail)
+            return [f"{path}: {text}" if path else text]
+        out = []
+        for index, child in enumerate(detail):
+            out.extend(_flatten(child, f"{path}[{index}]"))
+        return out
+    return [f"{path}: {detail}" if path else str(detail)]
+
+
+def _validated(serializer_class, data: dict) -> dict:
+    serializer = serializer_class(data=data)
+    if not serializer.is_valid():
+        raise errors.ApiError(400, errors.INVALID_BODY, "; ".join(_flatten(serializer.errors)))
+    return serializer.validated_data
+
+
+def _etag_header(etag: str) -> dict[str, str]:
+    return {"ETag": f'"{etag}"'}
+
+
+@dataclass(frozen=True)
+class EnrollmentKind:
+    """What differs between individual enrollments and enrollment groups in the API."""
+
+    model: type
+    id_field: str
+    id_member: str
+    serializer: type
+    not_found_code: int
+    not_found_message: str
+    item_type: str
+    bulk_member: str
+    query_name: str
+
+    @property
+    def is_group(self) -> bool:
+        return self.model is EnrollmentGroup
+
+    def queryset(self):
+        qs = self.model.objects.prefetch_related("iot_hubs", "certificates")
+        if self.is_group:
+            qs = qs.select_related("ca_primary", "ca_secondary")
+        return qs
+
+    def find(self, record_id: str):
+        return self.queryset().filter(**{f"{self.id_field}__iexact": record_id}).first()
+
+    def get(self, record_id: str):
+        obj = self.find(record_id)
+        if obj is None:
+            raise errors.ApiError(404, self.not_found_code, self.not_found_message.format(id=record_id))
+        return obj
+
+    def create(self, data: dict, record_id: str):
+        if self.is_group:
+            return services.enrollment_group_create(**mapping.group_create_arguments(data, record_id))
+        return services.individual_enrollment_create(**mapping.individual_create_arguments(data, record_id))
+
+    def invalid(self, exc: DjangoValidationError) -> errors.ApiError:
+        return errors.ApiError(400, errors.INVALID_BODY, mapping.validation_message(exc, group=self.is_group))
+
+
+INDIVIDUAL = EnrollmentKind(
+    model=IndividualEnrollment,
+    id_field="registration_id",
+    id_member="registrationId",
+    serializer=serializers.IndividualEnrollmentSerializer,
+    not_found_code=errors.ENROLLMENT_NOT_FOUND,
+    not_found_message="No individual enrollment with registration ID “{id}”.",
+    item_type="enrollment",
+    bulk_member="enrollments",
+    query_name="enrollments",
+)
+GROUP = EnrollmentKind(
+    model=EnrollmentGroup,
+    id_field="enrollment_group_id",
+    id_member="enrollmentGroupId",
+    serializer=serializers.EnrollmentGroupSerializer,
+    not_found_code=errors.ENROLLMENT_GROUP_NOT_FOUND,
+    not_found_message="No enrollment group named “{id}”.",
+    item_type="enrollmentGroup",
+    bulk_member="enrollmentGroups",
+    query_name="enrollmentGroups",
+)
+
+
+def _wire(obj, *, include_keys: bool = False) -> dict:
+    return mapping.enrollment_to_wire(obj, include_keys=include_keys)
+
+
+def _specific_etag(value: str | None) -> str | None:
+    """The etag an If-Match names: quotes and `W/` dropped; None for absent, empty or `*` (any)."""
+    value = (value or "").strip()
+    value = value[2:] if value.startswith("W/") else value
+    value = value.strip('"')
+    return None if value in ("", "*") else value
+
+
+def _upsert(kind: EnrollmentKind, data: dict, record_id: str, if_match: str | None, *, must_exist: bool = False):
+    """Create or replace one enrollment atomically (PUT and bulk create/update). Returns the record.
+
+    Raises ApiError: 400 invalid, 404 when `must_exist` and absent, 412 stale etag.
+    """
+    try:
+        with transaction.atomic():
+            obj = kind.find(record_id)
+            if obj is None:
+                if must_exist:
+                    raise errors.ApiError(404, kind.not_found_code, kind.not_found_message.format(id=record_id))
+                if _specific_etag(if_match) is not None:
+                    raise errors.ApiError(412, errors.PRECONDITION_FAILED, STALE)
+                obj = kind.create(data, record_id)
+            else:
+                changes, x509 = mapping.update_arguments(obj, data)
+                obj = services.enrollment_update(enrollment=obj, expected_etag=if_match, changes=changes)
+                if x509:
+                    services.enrollment_x509_replace(enrollment=obj, **x509)
+    except DjangoValidationError as exc:
+        raise kind.invalid(exc) from exc
+    except services.EtagMismatchError as exc:
+        raise errors.ApiError(412, errors.PRECONDITION_FAILED, STALE) from exc
+    return kind.queryset().get(pk=obj.pk)
+
+
+class EnrollmentDetailView(DpsApiView):
+    kind: EnrollmentKind = INDIVIDUAL
+    required_rights = {"GET": "EnrollmentRead", "PUT": "EnrollmentWrite", "DELETE": "EnrollmentWrite"}
+
+    def get(self, request, id: str):
+        obj = self.kind.get(id)
+        return Response(_wire(obj), headers=_etag_header(obj.etag))
+
+    def put(self, request, id: str):
+        data = _validated(self.kind.serializer, _body_object(request))
+        obj = _upsert(self.kind, data, id, request.headers.get("If-Match"))
+        return Response(_wire(obj, include_keys=True), headers=_etag_header(obj.etag))
+
+    def delete(self, request, id: str):
+        obj = self.kind.get(id)
+        try:
+            services.enrollment_delete(enrollment=obj, expected_etag=request.headers.get("If-Match"))
+        except services.EtagMismatchError as exc:
+            raise errors.ApiError(412, errors.PRECONDITION_FAILED, STALE) from exc
+        return Response(status=204)
+
+
+class AttestationMechanismView(DpsApiView):
+    kind: EnrollmentKind = INDIVIDUAL
+    required_rights = {"POST": "EnrollmentRead"}
+
+    def post(self, request, id: str):
+        obj = self.kind.get(id)
+        return Response(mapping.attestation_to_wire(obj, include_keys=True), headers=_etag_header(obj.etag))
+
+
+def _check_query(request, what: str) -> None:
+    spec = _validated(serializers.QuerySpecificationSerializer, _body_object(request))
+    words = " ".join(spec["query"].split()).lower()
+    if words not in ("*", f"select * from {what.lower()}"):
+        raise errors.ApiError(400, errors.INVALID_BODY, BAD_QUERY.format(what=what))
+
+
+class EnrollmentQueryView(DpsApiView):
+    kind: EnrollmentKind = INDIVIDUAL
+    required_rights = {"POST": "EnrollmentRead"}
+
+    def post(self, request):
+        _check_query(request, self.kind.query_name)
+        queryset = self.kind.queryset().order_by(Lower(self.kind.id_field), "pk")
+        page = paginate(queryset, request)
+        return Response([_wire(obj) for obj in page.items], headers=paging_headers(page, self.kind.item_type))
+
+
+class BulkOperationView(DpsApiView):
+    kind: EnrollmentKind = INDIVIDUAL
+    required_rights = {"POST": "EnrollmentWrite"}
+
+    def post(self, request):
+        data = _body_object(request)
+        member = self.kind.bulk_member
+        mode = data.get("mode")
+        items = data.get(member)
+        problems = []
+        if mode not in serializers.BULK_MODES:
+            problems.append(f"mode: must be one of {', '.join(serializers.BULK_MODES)}.")
+        if not isinstance(items, list):
+            problems.append(f"{member}: a list of records is required.")
+        elif len(items) > settings.DPS_MAX_BULK_ITEMS:
+            raise errors.ApiError(
+                400, errors.TOO_MANY_BULK_ITEMS, TOO_MANY.format(member=member, limit=settings.DPS_MAX_BULK_ITEMS)
+            )
+        if problems:
+            raise errors.ApiError(400, errors.INVALID_BODY, " ".join(problems))
+        failures = []
+        for index, item in enumerate(items):
+            record_id = item.get(self.kind.id_member) if isinstance(item, dict) else None
+            try:
+                self._one(mode, item, index)
+            except errors.ApiError as exc:
+                failures.append(
+                    {self.kind.id_member: str(record_id or ""), "errorCode": exc.error_code, "errorStatus": exc.message}
+                )
+        return Response({"isSuccessful": not failures, "errors": failures})
+
+    def _one(self, mode: str, item: Any, index: int) -> None:
+        """Apply one bulk item in its own transaction; raise ApiError to report it as failed."""
+        kind = self.kind
+        if not isinstance(item, dict):
+            raise errors.ApiError(400, errors.INVALID_BODY, f"{kind.bulk_member}[{index}]: {NOT_AN_OBJECT}")
+        record_id = item.get(kind.id_member)
+        if not isinstance(record_id, str) or not record_id:
+            raise errors.ApiError(400, errors.INVALID_BODY, f"{kind.id_member}: This field is required.")
+        if mode == "delete":
+            obj = kind.find(record_id)
+            if obj is None:
+                raise errors.ApiError(404, kind.not_found_code, kind.not_found_message.format(id=record_id))
+            try:
+                services.enrollment_delete(enrollment=obj, expected_etag=item.get("etag") or None)
+            except services.EtagMismatchError as exc:
+                raise errors.ApiError(412, errors.PRECONDITION_FAILED, STALE) from exc
+            return
+        _reject_nul(item, "")
+        data = _validated(kind.serializer, item)
+        if mode == "create":
+            if kind.find(record_id) is not None:
+                raise errors.ApiError(409, errors.ENROLLMENT_EXISTS, errors.ENROLLMENT_EXISTS_MESSAGE)
+            _upsert(kind, data, record_id, None)
+        elif mode == "update":
+            _upsert(kind, data, record_id, None)
+        else:  # updateIfMatchETag
+            _upsert(kind, data, record_id, item.get("etag") or None, must_exist=True)
+
+
+# --- registration states -------------------------------------------------------------------------
+
+
+def _registration(record_id: str) -> RegistrationRecord:
+    record = RegistrationRecord.objects.filter(registration_id__iexact=record_id).first()
+    if record is None:
+        raise errors.ApiError(
+            404, errors.REGISTRATION_NOT_FOUND, f"No registration record with registration ID “{record_id}”."
+        )
+    return record
+
+
+@transaction.atomic
+def registration_record_delete(*, record: RegistrationRecord, expected_etag: str | None) -> None:
+    """Delete one registration record, conditionally on its etag (None or `*`: any).
+
+    Raises EtagMismatchError when someone changed it since.
+    """
+    qs = RegistrationRecord.objects.filter(pk=record.pk)
+    expected = _specific_etag(expected_etag)
+    if expected is not None:
+        qs = qs.filter(etag=expected)
+    if not qs.delete()[0]:
+        raise services.EtagMismatchError()
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="DeviceRegistrationState_Get",
+        summary="Get a device's registration state",
+        parameters=[API_VERSION, ID],
+        responses={200: serializers.DeviceRegistrationStateSerializer, 404: ERROR, **ERRORS},
+    ),
+    delete=extend_schema(
+        operation_id="DeviceRegistrationState_Delete",
+        summary="Delete a device's registration state",
+        parameters=[API_VERSION, ID, IF_MATCH],
+        responses={204: None, 404: ERROR, 412: ERROR, **ERRORS},
+    ),
+)
+class RegistrationStateView(DpsApiView):
+    required_rights = {"GET": "RegistrationStatusRead", "DELETE": "RegistrationStatusWrite"}
+
+    def get(self, request, id: str):
+        record = _registration(id)
+        return Response(mapping.registration_state_to_wire(record), headers=_etag_header(record.etag))
+
+    def delete(self, request, id: str):
+        record = _registration(id)
+        try:
+            registration_record_delete(record=record, expected_etag=request.headers.get("If-Match"))
+        except services.EtagMismatchError as exc:
+            raise errors.ApiError(412, errors.PRECONDITION_FAILED, STALE) from exc
+        return Response(status=204)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="DeviceRegistrationState_Query",
+        summary="Registration states of an enrollment group's devices (no body)",
+        parameters=[API_VERSION, ID, MAX_ITEM_COUNT, CONTINUATION],
+        request=None,
+        responses={200: serializers.DeviceRegistrationStateSerializer(many=True), **ERRORS},
+    ),
+)
+class RegistrationStateQueryView(DpsApiView):
+    required_rights = {"POST": "RegistrationStatusRead"}
+
+    def post(self, request, id: str):
+        queryset = RegistrationRecord.objects.filter(
+            Q(enrollment_group_name__iexact=id) | Q(enrollment_group__enrollment_group_id__iexact=id)
+        ).order_by(Lower("registration_id"), "pk")
+        page = paginate(queryset, request)
+        return Response(
+            [mapping.registration_state_to_wire(r) for r in page.items],
+            headers=paging_headers(page, "deviceRegistration"),
+        )
+
+
+# --- the concrete views, one per kind, with their OpenAPI descriptions ----------------------------
+
+
+def _detail_schema(kind: EnrollmentKind, prefix: str, noun: str):
+    return extend_schema_view(
+        get=extend_schema(
+            operation_id=f"{prefix}_Get",
+            summary=f"Get {noun} (symmetric keys left out)",
+            parameters=[API_VERSION, ID],
+            responses={200: kind.serializer, 404: ERROR, **ERRORS},
+        ),
+        put=extend_schema(
+            operation_id=f"{prefix}_CreateOrUpdate",
+            summary=f"Create or replace {noun} (answers with the keys)",
+            parameters=[API_VERSION, ID, IF_MATCH],
+            request=kind.serializer,
+            responses={200: kind.serializer, 412: ERROR, **ERRORS},
+        ),
+        delete=extend_schema(
+            operation_id=f"{prefix}_Delete",
+            summary=f"Delete {noun}",
+            parameters=[API_VERSION, ID, IF_MATCH],
+            responses={204: None, 404: ERROR, 412: ERROR, **ERRORS},
+        ),
+    )
+
+
+def _attestation_schema(prefix: str, noun: str):
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=f"{prefix}_GetAttestationMechanism",
+            summary=f"The attestation mechanism of {noun}, with its keys (no body)",
+            parameters=[API_VERSION, ID],
+            request=None,
+            responses={200: serializers.AttestationMechanismSerializer, 404: ERROR, **ERRORS},
+        )
+    )
+
+
+def _query_schema(kind: EnrollmentKind, prefix: str):
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=f"{prefix}_Query",
+            summary="Every record, page by page (x-ms-max-item-count, x-ms-continuation)",
+            parameters=[API_VERSION, MAX_ITEM_COUNT, CONTINUATION],
+            request=serializers.QuerySpecificationSerializer,
+            responses={200: kind.serializer(many=True), **ERRORS},
+        )
+    )
+
+
+def _bulk_schema(prefix: str, request, response):
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=f"{prefix}_RunBulkOperation",
+            summary="Create, update, updateIfMatchETag or delete up to DPS_MAX_BULK_ITEMS (1000) records",
+            parameters=[API_VERSION],
+            request=request,
+            responses={200: response, **ERRORS},
+        )
+    )
+
+
+@_detail_schema(INDIVIDUAL, "IndividualEnrollment", "an individual enrollment")
+class IndividualEnrollmentView(EnrollmentDetailView):
+    kind = INDIVIDUAL
+
+
+@_detail_schema(GROUP, "EnrollmentGroup", "an enrollment group")
+class EnrollmentGroupView(EnrollmentDetailView):
+    kind = GROUP
+
+
+@_attestation_schema("IndividualEnrollment", "an individual enrollment")
+class IndividualEnrollmentAttestationView(AttestationMechanismView):
+    kind = INDIVIDUAL
+
+
+@_attestation_schema("EnrollmentGroup", "an enrollment group")
+class EnrollmentGroupAttestationView(AttestationMechanismView):
+    kind = GROUP
+
+
+@_query_schema(INDIVIDUAL, "IndividualEnrollment")
+class IndividualEnrollmentQueryView(EnrollmentQueryView):
+    kind = INDIVIDUAL
+
+
+@_query_schema(GROUP, "EnrollmentGroup")
+class EnrollmentGroupQueryView(EnrollmentQueryView):
+    kind = GROUP
+
+
+@_bulk_schema(
+    "IndividualEnrollment",
+    serializers.BulkEnrollmentOperationSerializer,
+    serializers.BulkEnrollmentOperationResultSerializer,
+)
+class IndividualEnrollmentBulkView(BulkOperationView):
+    kind = INDIVIDUAL
+
+
+@_bulk_schema(
+    "EnrollmentGroup",
+    serializers.BulkEnrollmentGroupOperationSerializer,
+    serializers.BulkEnrollmentGroupOperationResultSerializer,
+)
+class EnrollmentGroupBulkView(BulkOperationView):
+    kind = GROUP
