@@ -2,7 +2,9 @@
 
 from django.urls import path
 
+from .views import certificates as certificate_views
 from .views import details, overview, wizard
+from .views import hubs as hub_views
 from .views import lists as list_views
 from .views import registrations as registration_views
 
@@ -24,6 +26,13 @@ urlpatterns = [
         registration_views.registration_records_delete,
         name="registration_records_delete",
     ),
+    path("linked-iot-hubs/", hub_views.linked_iot_hub_list, name="linked_iot_hub_list"),
+    path("linked-iot-hubs/add/", hub_views.linked_iot_hub_add, name="linked_iot_hub_add"),
+    path("linked-iot-hubs/<int:pk>/delete/", hub_views.linked_iot_hub_delete, name="linked_iot_hub_delete"),
+    path("certificates/", certificate_views.certificate_list, name="certificate_list"),
+    path("certificates/add/", certificate_views.certificate_add, name="certificate_add"),
+    path("certificates/<int:pk>/", certificate_views.certificate_detail, name="certificate_detail"),
+    path("certificates/<int:pk>/delete/", certificate_views.certificate_delete, name="certificate_delete"),
     path("enrollment-groups/add/", wizard.enrollment_group_add, name="enrollment_group_add"),
     path(
         "enrollment-groups/add/<uuid:draft_id>/<slug:tab>/",

@@ -1,0 +1,146 @@
+"""CA certificates uploaded to the service's Certificates page (dps-reference §1.3, §6).
+
+A certificate is uploaded under a name (letters, digits, `- . _`; unique ignoring case) as a
+`.pem` or base64/DER `.cer` file, parsed by `attestation.x509.parse_certificate` and refused when
+expired or not yet valid (`check_validity`). A file holding a private key is refused by the
+parser and nothing of it is kept. Status is Verified or Unverified (`is_verified`); proof of
+possession comes in a later issue. At most `settings.DPS_MAX_CA_CERTIFICATES` (25) certificates.
+A certificate cannot be deleted while an enrollment group references it (PROTECT).
+
+Errors are django ValidationError with a field -> messages dict: `name`, `certificate` (the file),
+`__all__` (quota).
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, Q
+from django.utils import timezone
+
+from ..attestation.x509 import check_validity, parse_certificate
+from ..exceptions import InvalidCertificateError
+from ..models import CaCertificate, EnrollmentGroup, new_etag
+from . import quotas
+
+ALREADY_EXISTS = "A certificate named “{name}” already exists."
+CERTIFICATE_IN_USE = (
+    "The certificate “{name}” cannot be deleted while enrollment groups use it: {names}. Change or delete {them} first."
+)
+REQUIRED = "This field is required."
+
+# Model fields filled from the parsed file; their errors belong to the file field.
+_PARSED_FIELDS = (
+    "certificate",
+    "subject_name",
+    "issuer_name",
+    "sha1_thumbprint",
+    "sha256_thumbprint",
+    "serial_number",
+    "not_before_utc",
+    "not_after_utc",
+    "version",
+)
+
+
+def ca_certificate_check(*, certificate: CaCertificate, data: bytes | str | None) -> None:
+    """Validate `certificate` (new or existing, not saved here) with the portal's upload rules.
+
+    `data`: the uploaded file's content; required for a new certificate, None on an existing one
+    keeps the stored certificate. The parsed fields (public data only) are set on `certificate`.
+    Checks: the file is one certificate, not a private key, valid now; the name's format and
+    uniqueness ignoring case; the CA certificate quota (new certificates).
+    Raises ValidationError keyed `name`, `certificate`, `__all__`.
+    """
+    errors: dict[str, list[str]] = {}
+    certificate.name = (certificate.name or "").strip()
+    if not certificate.name:
+        errors.setdefault("name", []).append(REQUIRED)
+    if data:
+        try:
+            info = parse_certificate(data)
+            check_validity(info)
+        except InvalidCertificateError as exc:
+            errors.setdefault("certificate", []).append(str(exc))
+        else:
+            for field, value in info.model_fields().items():
+                setattr(certificate, field, value)
+    elif certificate.pk is None:
+        errors.setdefault("certificate", []).append(REQUIRED)
+    if certificate.pk is None:
+        try:
+            quotas.check_ca_certificate_quota()
+        except ValidationError as exc:
+            errors.setdefault("__all__", []).extend(exc.messages)
+    try:
+        certificate.full_clean(validate_constraints=False, validate_unique=False)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            key = "certificate" if field in _PARSED_FIELDS else field
+            if key in ("certificate", "name") and errors.get(key):
+                continue
+            errors.setdefault(key, []).extend(messages)
+    if certificate.name and not errors.get("name"):
+        duplicates = CaCertificate.objects.filter(name__iexact=certificate.name)
+        if certificate.pk is not None:
+            duplicates = duplicates.exclude(pk=certificate.pk)
+        if duplicates.exists():
+            errors.setdefault("name", []).append(ALREADY_EXISTS.format(name=certificate.name))
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def ca_certificate_create(*, name: str, data: bytes | str, verified: bool = False) -> CaCertificate:
+    """Upload a CA certificate under `name`; `verified` sets its status to Verified.
+
+    Returns the saved CaCertificate. Raises ValidationError (see ca_certificate_check); a lost race
+    on the unique name becomes the same `name` error.
+    """
+    certificate = CaCertificate(name=name or "", is_verified=bool(verified))
+    ca_certificate_check(certificate=certificate, data=data)
+    try:
+        with transaction.atomic():
+            certificate.save()
+    except IntegrityError as exc:
+        raise ValidationError({"name": [ALREADY_EXISTS.format(name=certificate.name)]}) from exc
+    return certificate
+
+
+def ca_certificate_touch(certificate: CaCertificate) -> None:
+    """Give a changed certificate a new etag and last-updated time (before saving it)."""
+    certificate.etag = new_etag()
+    certificate.last_updated_date_time_utc = timezone.now()
+
+
+def groups_referencing(certificate: CaCertificate) -> list[str]:
+    """Names of the enrollment groups whose primary or secondary CA reference is `certificate`."""
+    return list(
+        EnrollmentGroup.objects.filter(Q(ca_primary=certificate) | Q(ca_secondary=certificate))
+        .order_by("enrollment_group_id")
+        .values_list("enrollment_group_id", flat=True)
+    )
+
+
+def _in_use_error(certificate: CaCertificate, names: list[str]) -> ValidationError:
+    quoted = [f"“{n}”" for n in names]
+    shown = ", ".join(quoted[:5]) + (f" and {len(quoted) - 5} more" if len(quoted) > 5 else "")
+    return ValidationError(
+        CERTIFICATE_IN_USE.format(name=certificate.name, names=shown, them="it" if len(names) == 1 else "them"),
+        code="protected",
+    )
+
+
+@transaction.atomic
+def ca_certificate_delete(*, certificate: CaCertificate) -> None:
+    """Delete an uploaded CA certificate.
+
+    Raises ValidationError (code `protected`, naming the groups) while an enrollment group
+    references it; the database's PROTECT is the backstop for a concurrent write.
+    """
+    names = groups_referencing(certificate)
+    if names:
+        raise _in_use_error(certificate, names)
+    try:
+        with transaction.atomic():
+            certificate.delete()
+    except ProtectedError as exc:
+        raise _in_use_error(certificate, groups_referencing(certificate) or ["an enrollment group"]) from exc
