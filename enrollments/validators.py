@@ -13,12 +13,13 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 
 from . import constants, twin
-from .attestation.symmetric_keys import decode_symmetric_key
+from .attestation.symmetric_keys import KEY_NOT_BASE64, decode_symmetric_key
 from .attestation.tpm import parse_endorsement_key
 from .exceptions import InvalidEndorsementKeyError, InvalidSymmetricKeyError, InvalidTwinError
 
 _REGISTRATION_ID_CHARS = re.compile(r"[A-Za-z0-9\-._:]+")
 _DEVICE_ID_CHARS = re.compile(r"[A-Za-z0-9\-.%_*?!(),:=@$']+")
+_STRICT_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 _ID_SCOPE = re.compile(r"0ne[0-9A-F]{8}")
 _HOST_NAME = re.compile(
     r"(?=.{1,255}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+(:\d{1,5})?"
@@ -116,7 +117,14 @@ def validate_device_id(value: str) -> None:
 
 
 def validate_symmetric_key(value: str) -> None:
-    """Symmetric key: valid base64 decoding to 16–64 bytes."""
+    """Symmetric key: valid base64 decoding to 16–64 bytes.
+
+    Strict base64: whole 4-character groups, at most two `=` and only at the end (Python's decoder
+    would let `AAAA====` through; .NET, which DPS clients use, refuses it).
+    """
+    text = (value or "").strip()
+    if text and (len(text) % 4 or not _STRICT_BASE64.fullmatch(text)):
+        raise ValidationError(KEY_NOT_BASE64, code="invalid")
     try:
         decode_symmetric_key(value)
     except InvalidSymmetricKeyError as exc:

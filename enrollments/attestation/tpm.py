@@ -218,14 +218,15 @@ def decode_endorsement_key(value: str) -> bytes:
         if not _BASE64_CHARS.fullmatch(char):
             shown = "a space" if char == " " else ("a line break" if char in "\r\n" else f"“{char}”")
             raise InvalidEndorsementKeyError(NOT_BASE64.format(detail=f"{shown} at position {index + 1}"))
+    if not re.fullmatch(r"[A-Za-z0-9+/]*={0,2}", text):
+        raise InvalidEndorsementKeyError(NOT_BASE64.format(detail="“=” padding may only end it, at most twice"))
+    if len(text) % 4:
+        detail = f"its length {len(text)} is not a multiple of 4 (missing = padding or cut off)"
+        raise InvalidEndorsementKeyError(NOT_BASE64.format(detail=detail))
     try:
         return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        if len(text) % 4:
-            detail = f"its length {len(text)} is not a multiple of 4 (missing = padding or cut off)"
-        else:
-            detail = "= padding in the middle"
-        raise InvalidEndorsementKeyError(NOT_BASE64.format(detail=detail)) from exc
+    except (binascii.Error, ValueError) as exc:  # pragma: no cover - the checks above cover strict base64
+        raise InvalidEndorsementKeyError(NOT_BASE64.format(detail=str(exc))) from exc
 
 
 def _hash(code: int, *, kind: str | None = None) -> tuple[str, int]:

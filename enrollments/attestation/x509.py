@@ -1,7 +1,8 @@
 """X.509 attestation: parse uploaded certificates into DPS `X509CertificateInfo` (dps-reference §1.3, §2).
 
-Accepts PEM (one `CERTIFICATE` block) or a `.cer` file holding base64 DER, with or without a BOM,
-CRLF line ends or surrounding whitespace; binary DER is accepted too. Everything else is refused
+Accepts PEM (one `CERTIFICATE` block) or a `.cer` file holding base64 DER, with or without a BOM
+(UTF-8, or UTF-16 as Windows tools write), CRLF line ends or surrounding whitespace; binary DER is
+accepted too. Everything else is refused
 with an InvalidCertificateError whose message says what is wrong and how to fix it. Private keys
 are recognised and refused without being kept anywhere.
 """
@@ -36,6 +37,10 @@ TRUNCATED = (
 NOT_A_CERTIFICATE = (
     "This file is not an X.509 certificate. Choose a PEM file (-----BEGIN CERTIFICATE-----) "
     "or a base64 or DER .cer file."
+)
+MALFORMED = (
+    "The certificate's contents cannot be read (a malformed extension, name or version field). "
+    "Issue or export the certificate again."
 )
 TOO_LARGE = "The file is larger than 64 KB; a single certificate is a few KB at most."
 EXPIRED = "The certificate expired on {date}. Upload a certificate that is currently valid."
@@ -133,9 +138,15 @@ def load_certificate(data: bytes | str) -> x509.Certificate:
     a truncated or damaged certificate, anything else that is not a certificate.
     """
     if isinstance(data, str):
-        data = data.encode("utf-8")
+        data = data.encode("utf-8", "replace")
     if len(data) > MAX_CERTIFICATE_BYTES:
         raise InvalidCertificateError(TOO_LARGE)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # UTF-16 text with its BOM (e.g. saved by Windows PowerShell): the same PEM/base64 text.
+        try:
+            data = data.decode("utf-16").encode("ascii")
+        except (UnicodeDecodeError, UnicodeEncodeError):
+            pass
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     text = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").strip()
@@ -171,12 +182,17 @@ def load_certificate(data: bytes | str) -> x509.Certificate:
 
     # No PEM armour: binary DER, or a base64 `.cer` body.
     if text[:1] == b"\x30":
-        if _looks_like_private_key_der(data.strip()):
-            raise InvalidCertificateError(PRIVATE_KEY)
-        try:
-            return x509.load_der_x509_certificate(data.strip())
-        except ValueError:
-            pass
+        # Binary DER: its last bytes may be whitespace bytes (0x20, 0x0A…) that belong to the
+        # signature, so try the file exactly as uploaded before a stripped copy.
+        for candidate in dict.fromkeys((data, data.lstrip(), data.strip())):
+            if _looks_like_private_key_der(candidate):
+                raise InvalidCertificateError(PRIVATE_KEY)
+            try:
+                return x509.load_der_x509_certificate(candidate)
+            except ValueError:
+                continue
+        if text[:2] in (b"\x30\x81", b"\x30\x82", b"\x30\x83") and not text.isascii():
+            raise InvalidCertificateError(TRUNCATED)  # binary DER, cut short or damaged
     compact = b"".join(text.split())
     if re.fullmatch(rb"[A-Za-z0-9+/]+={0,2}", compact or b"-"):
         try:
@@ -229,7 +245,12 @@ def parse_certificate(data: bytes | str) -> CertificateInfo:
     Raises InvalidCertificateError with a user-facing message (see load_certificate).
     Validity dates are not checked here: see check_validity.
     """
-    return certificate_info(load_certificate(data))
+    cert = load_certificate(data)
+    try:
+        # cryptography parses extensions, names and the version lazily: a damaged one fails here.
+        return certificate_info(cert)
+    except (ValueError, x509.InvalidVersion) as exc:
+        raise InvalidCertificateError(MALFORMED) from exc
 
 
 def check_validity(info: CertificateInfo, *, now: datetime | None = None) -> None:

@@ -197,8 +197,9 @@ def test_bad_padding_is_explained():
     assert "not a multiple of 4" in refused("AToAAQA")
 
 
-def test_padding_in_the_middle():
-    assert "padding in the middle" in refused("AA==AAAA")
+@pytest.mark.parametrize("value", ["AA==AAAA", "AAAA====", "AAA=A==="])
+def test_padding_only_at_the_end_at_most_twice(value):
+    assert "padding may only end it, at most twice" in refused(value)
 
 
 def test_too_short():
