@@ -17,6 +17,9 @@ from .attestation.symmetric_keys import KEY_NOT_BASE64, decode_symmetric_key
 from .attestation.tpm import parse_endorsement_key
 from .exceptions import InvalidEndorsementKeyError, InvalidSymmetricKeyError, InvalidTwinError
 
+# Error codes are specific on purpose: Django replaces a validator's message with the field's own
+# `error_messages[code]` when the codes match (a JSONField's "invalid" is "Value must be valid JSON.").
+
 _REGISTRATION_ID_CHARS = re.compile(r"[A-Za-z0-9\-._:]+")
 _DEVICE_ID_CHARS = re.compile(r"[A-Za-z0-9\-.%_*?!(),:=@$']+")
 _STRICT_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
@@ -79,9 +82,9 @@ def _check_dps_id(value: str, *, what: str, max_length: int) -> None:
         )
     if not _REGISTRATION_ID_CHARS.fullmatch(value):
         bad = _bad_chars(value, _REGISTRATION_ID_CHARS)
-        raise ValidationError(REGISTRATION_ID_BAD_CHARS.format(what=what, bad=bad), code="invalid")
+        raise ValidationError(REGISTRATION_ID_BAD_CHARS.format(what=what, bad=bad), code="invalid_characters")
     if not (value[-1].isascii() and (value[-1].isalnum() or value[-1] == "-")):
-        raise ValidationError(REGISTRATION_ID_BAD_END.format(what=what, last=value[-1]), code="invalid")
+        raise ValidationError(REGISTRATION_ID_BAD_END.format(what=what, last=value[-1]), code="invalid_last_character")
 
 
 def validate_registration_id(value: str) -> None:
@@ -113,7 +116,9 @@ def validate_device_id(value: str) -> None:
             code="max_length",
         )
     if not _DEVICE_ID_CHARS.fullmatch(value):
-        raise ValidationError(DEVICE_ID_BAD_CHARS.format(bad=_bad_chars(value, _DEVICE_ID_CHARS)), code="invalid")
+        raise ValidationError(
+            DEVICE_ID_BAD_CHARS.format(bad=_bad_chars(value, _DEVICE_ID_CHARS)), code="invalid_characters"
+        )
 
 
 def validate_symmetric_key(value: str) -> None:
@@ -124,11 +129,11 @@ def validate_symmetric_key(value: str) -> None:
     """
     text = (value or "").strip()
     if text and (len(text) % 4 or not _STRICT_BASE64.fullmatch(text)):
-        raise ValidationError(KEY_NOT_BASE64, code="invalid")
+        raise ValidationError(KEY_NOT_BASE64, code="invalid_symmetric_key")
     try:
         decode_symmetric_key(value)
     except InvalidSymmetricKeyError as exc:
-        raise ValidationError(str(exc), code="invalid") from exc
+        raise ValidationError(str(exc), code="invalid_symmetric_key") from exc
 
 
 def validate_endorsement_key(value: str) -> None:
@@ -136,7 +141,7 @@ def validate_endorsement_key(value: str) -> None:
     try:
         parse_endorsement_key(value)
     except InvalidEndorsementKeyError as exc:
-        raise ValidationError(str(exc), code="invalid") from exc
+        raise ValidationError(str(exc), code="invalid_endorsement_key") from exc
 
 
 def validate_storage_root_key(value: str) -> None:
@@ -146,7 +151,9 @@ def validate_storage_root_key(value: str) -> None:
     try:
         parse_endorsement_key(value)
     except InvalidEndorsementKeyError as exc:
-        raise ValidationError(str(exc).replace("endorsement key", "storage root key"), code="invalid") from exc
+        raise ValidationError(
+            str(exc).replace("endorsement key", "storage root key"), code="invalid_storage_root_key"
+        ) from exc
 
 
 def validate_optional_device_information(value) -> None:
@@ -159,28 +166,31 @@ def validate_optional_device_information(value) -> None:
             value, what="Optional device information", max_bytes=constants.TWIN_DESIRED_MAX_BYTES
         )
     except InvalidTwinError as exc:
-        raise ValidationError(str(exc), code="invalid") from exc
+        raise ValidationError(str(exc), code="invalid_twin") from exc
 
 
 def validate_id_scope(value: str) -> None:
     """ID scope: `0ne` followed by 8 uppercase hex digits."""
     if not _ID_SCOPE.fullmatch(value or ""):
         raise ValidationError(
-            "An ID scope is 0ne followed by 8 uppercase hex digits, e.g. 0ne00A1B2C3.", code="invalid"
+            "An ID scope is 0ne followed by 8 uppercase hex digits, e.g. 0ne00A1B2C3.", code="invalid_id_scope"
         )
 
 
 def validate_host_name(value: str) -> None:
     """A DNS host name (lower case), optionally with a port."""
     if not _HOST_NAME.fullmatch(value or ""):
-        raise ValidationError(f"“{value}” is not a host name such as my-hub.azure-devices.net.", code="invalid")
+        raise ValidationError(
+            f"“{value}” is not a host name such as my-hub.azure-devices.net.", code="invalid_host_name"
+        )
 
 
 def validate_certificate_name(value: str) -> None:
     """Certificate name: letters, digits, `- . _` (Azure's certificate-name rule), ≤256 chars."""
     if not re.fullmatch(r"[A-Za-z0-9\-._]+", value or ""):
         raise ValidationError(
-            "Certificate name may contain only letters, digits, hyphens, periods and underscores.", code="invalid"
+            "Certificate name may contain only letters, digits, hyphens, periods and underscores.",
+            code="invalid_certificate_name",
         )
 
 
@@ -196,10 +206,10 @@ def validate_webhook_url(value: str) -> None:
         raise ValidationError(f"Webhook URL is {len(value):,} characters long; the limit is 2,048.", code="max_length")
     for char in value:
         if char.isspace() or unicodedata.category(char) in ("Cc", "Cs"):
-            raise ValidationError(WEBHOOK_URL_BAD_CHAR.format(char=_describe_char(char)), code="invalid")
+            raise ValidationError(WEBHOOK_URL_BAD_CHAR.format(char=_describe_char(char)), code="invalid_webhook_url")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValidationError(WEBHOOK_URL_SCHEME, code="invalid")
+        raise ValidationError(WEBHOOK_URL_SCHEME, code="invalid_webhook_url")
 
 
 def validate_api_version(value: str) -> None:
@@ -209,13 +219,13 @@ def validate_api_version(value: str) -> None:
         return
     match = _API_VERSION.fullmatch(value)
     if not match:
-        raise ValidationError(API_VERSION_FORMAT, code="invalid")
+        raise ValidationError(API_VERSION_FORMAT, code="invalid_api_version")
     try:
         date = dt.date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError as exc:
-        raise ValidationError(API_VERSION_FORMAT, code="invalid") from exc
+        raise ValidationError(API_VERSION_FORMAT, code="invalid_api_version") from exc
     if (date, 0 if match[4] else 1) < API_VERSION_MINIMUM:
-        raise ValidationError(API_VERSION_TOO_OLD.format(value=value), code="invalid")
+        raise ValidationError(API_VERSION_TOO_OLD.format(value=value), code="invalid_api_version")
 
 
 def validate_twin_tags(value) -> None:
@@ -223,7 +233,7 @@ def validate_twin_tags(value) -> None:
     try:
         twin.validate_tags(value)
     except InvalidTwinError as exc:
-        raise ValidationError(str(exc), code="invalid") from exc
+        raise ValidationError(str(exc), code="invalid_twin") from exc
 
 
 def validate_twin_desired_properties(value) -> None:
@@ -231,4 +241,4 @@ def validate_twin_desired_properties(value) -> None:
     try:
         twin.validate_desired_properties(value)
     except InvalidTwinError as exc:
-        raise ValidationError(str(exc), code="invalid") from exc
+        raise ValidationError(str(exc), code="invalid_twin") from exc

@@ -264,3 +264,28 @@ def test_certificate_name():
     v.validate_certificate_name("root-ca_2.v1")
     for value in ("root ca", "ca/1", ""):
         refused(v.validate_certificate_name, value)
+
+
+# --- messages survive Django's field cleaning ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "model_name, field, value, expected",
+    [
+        ("EnrollmentGroup", "initial_twin_tags", {"a.b": 1}, "twin keys cannot contain"),
+        ("EnrollmentGroup", "initial_twin_desired_properties", nested(11), "nested 11 levels"),
+        ("EnrollmentGroup", "webhook_url", "https://h/?code=a\x00", "control characters"),
+        ("EnrollmentGroup", "api_version", "latest", "API version must be a date"),
+        ("EnrollmentGroup", "enrollment_group_id", "grp.", "must end with a letter"),
+        ("IndividualEnrollment", "device_id", "a b", "IoT Hub Device ID may contain only"),
+        ("IndividualEnrollment", "endorsement_key", "c2hvcnQ=", "only 5 bytes"),
+        ("IndividualEnrollment", "optional_device_information", {"a": "\x00"}, "NUL"),
+    ],
+)
+def test_model_fields_keep_the_validators_message(model_name, field, value, expected):
+    """Django swaps a validator's message for the field's error_messages[code] when codes match."""
+    from enrollments import models
+
+    with pytest.raises(ValidationError) as err:
+        getattr(models, model_name)._meta.get_field(field).clean(value, None)
+    assert any(expected in m for m in err.value.messages), err.value.messages
