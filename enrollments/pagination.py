@@ -86,8 +86,9 @@ def parse_page_size(raw: Any, default: int = DEFAULT_PAGE_SIZE) -> int:
     return max(1, min(MAX_PAGE_SIZE, size))
 
 
-def format_count(count: int, *, cap: int = COUNT_CAP) -> str:
-    """A capped count for display: `"1,234"` up to the cap, `"1,000+"` beyond it."""
+def format_count(count: int, *, cap: int | None = None) -> str:
+    """A capped count for display: `"1,234"` up to the cap (default COUNT_CAP), `"1,000+"` beyond it."""
+    cap = COUNT_CAP if cap is None else cap
     if count > cap:
         return f"{cap:,}+"
     return f"{count:,}"

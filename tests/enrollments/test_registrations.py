@@ -1,0 +1,144 @@
+"""Registration records: selectors, the reusable table, the list page and `Delete registrations`."""
+
+import re
+
+import pytest
+from django.template.loader import render_to_string
+from django.test import Client, RequestFactory
+from django.urls import reverse
+
+from enrollments import selectors
+from enrollments.models import RegistrationRecord
+from enrollments.services.enrollments import enrollment_group_create, enrollments_delete
+from enrollments.services.registrations import registration_records_delete
+
+RECORDS = reverse("enrollments:registration_records")
+DELETE = reverse("enrollments:registration_records_delete")
+COLUMNS = ["Registration ID", "Device ID", "Status", "Assigned IoT hub", "Last updated (UTC)", "Error"]
+
+pytestmark = pytest.mark.django_db
+
+
+def _group_with_records(name="Fleet-A", ids=("dev-1", "dev-2")):
+    group = enrollment_group_create(enrollment_group_id=name, attestation_type="symmetricKey")
+    for rid in ids:
+        RegistrationRecord.objects.create(
+            registration_id=rid,
+            enrollment_group=group,
+            enrollment_group_name=name,
+            status="assigned",
+            device_id=rid,
+            assigned_hub="hub1.azure-devices.net",
+        )
+    return group
+
+
+def _ids(queryset):
+    return [r.registration_id for r in queryset]
+
+
+def test_registration_records_for_group_any_case_and_after_the_group_is_gone():
+    group = _group_with_records()
+    _group_with_records("other", ("x-1",))
+    assert _ids(selectors.registration_records_for_group("fleet-a")) == ["dev-1", "dev-2"]
+    enrollments_delete(model=type(group), pks=[group.pk])
+    assert _ids(selectors.registration_records_for_group("FLEET-A")) == ["dev-1", "dev-2"]
+    assert _ids(selectors.registration_records_for_group("fleet")) == []
+
+
+def test_registration_record_for_registration_id():
+    _group_with_records()
+    assert selectors.registration_record_for_registration_id("DEV-2").registration_id == "dev-2"
+    assert selectors.registration_record_for_registration_id("nope") is None
+
+
+def test_registration_records_delete_service_returns_deleted_ids():
+    _group_with_records()
+    pks = list(RegistrationRecord.objects.values_list("pk", flat=True))
+    assert registration_records_delete(pks=[*pks, 999]) == ["dev-1", "dev-2"]
+    assert not RegistrationRecord.objects.exists()
+
+
+def test_include_renders_the_contract_columns_and_its_own_form(rf: RequestFactory):
+    _group_with_records()
+    RegistrationRecord.objects.filter(registration_id="dev-2").update(
+        status="failed", error_code=400209, error_message="Custom allocation failed"
+    )
+    html = render_to_string(
+        "enrollments/includes/registration_records.html",
+        {"records": selectors.registration_records_for_group("Fleet-A"), "next_url": "/portal/somewhere/"},
+        request=rf.get("/"),
+    )
+    assert re.findall(r'<th scope="col">([^<]+)</th>', html) == COLUMNS
+    assert f'action="{DELETE}"' in html and 'name="next" value="/portal/somewhere/"' in html
+    assert "csrfmiddlewaretoken" in html
+    assert ">Delete registrations</button>" in html and "data-confirm=" in html
+    assert "hub1.azure-devices.net" in html and "400209: Custom allocation failed" in html
+    assert html.count('data-row-select aria-label="Select registration') == 2
+
+
+def test_include_says_when_there_are_no_records(rf):
+    html = render_to_string(
+        "enrollments/includes/registration_records.html", {"records": [], "next_url": "/"}, request=rf.get("/")
+    )
+    assert "No registration records." in html
+
+
+def test_page_requires_sign_in(client):
+    assert client.get(RECORDS).status_code == 302
+
+
+def test_page_filters_by_group_and_registration_id_prefix(admin_client):
+    _group_with_records("Fleet-A", ("dev-1", "dev-2", "probe-1"))
+    _group_with_records("other", ("x-1",))
+    html = admin_client.get(RECORDS, {"group": "FLEET-a"}).content.decode()
+    assert re.findall(r'<th scope="col">([^<]+)</th>', html) == COLUMNS
+    assert re.findall(r'aria-label="Select registration ([^"]+)"', html) == ["dev-1", "dev-2", "probe-1"]
+    html = admin_client.get(RECORDS, {"group": "fleet-a", "q": "DEV"}).content.decode()
+    assert re.findall(r'aria-label="Select registration ([^"]+)"', html) == ["dev-1", "dev-2"]
+    assert '<label for="filter" class="form-label">Filter</label>' in html
+    html = admin_client.get(RECORDS).content.decode()
+    assert len(re.findall(r'aria-label="Select registration ', html)) == 4
+
+
+def test_page_lists_orphans_of_a_deleted_group(admin_client):
+    group = _group_with_records()
+    enrollments_delete(model=type(group), pks=[group.pk])
+    html = admin_client.get(RECORDS, {"group": "Fleet-A"}).content.decode()
+    assert "group deleted" in html and "dev-1" in html and "dev-2" in html
+    overview = admin_client.get(reverse("enrollments:overview")).content.decode()
+    assert re.search(r'data-count="registrations">2<', overview)
+
+
+def test_page_is_keyset_paginated(admin_client):
+    _group_with_records("g", [f"d-{i}" for i in range(5)])
+    html = admin_client.get(RECORDS, {"page_size": 2, "group": "g"}).content.decode()
+    assert re.findall(r'aria-label="Select registration ([^"]+)"', html) == ["d-0", "d-1"]
+    assert re.search(r'rel="next" href="[^"]*group=g[^"]*after=d-1"', html.replace("&amp;", "&"))
+
+
+def test_delete_registrations_goes_back_to_next(admin_client):
+    _group_with_records()
+    pk = RegistrationRecord.objects.get(registration_id="dev-1").pk
+    response = admin_client.post(DELETE, {"pk": [pk], "next": RECORDS + "?group=Fleet-A"})
+    assert response.status_code == 302 and response.url == RECORDS + "?group=Fleet-A"
+    assert _ids(RegistrationRecord.objects.all()) == ["dev-2"]
+    html = admin_client.get(response.url).content.decode()
+    assert "Deleted 1 registration record: dev-1." in html
+
+
+def test_delete_registrations_without_selection_or_with_offsite_next(admin_client):
+    _group_with_records()
+    response = admin_client.post(DELETE, {"next": "https://evil.example.com/"})
+    assert response.url == RECORDS
+    assert "Select at least one registration record to delete." in admin_client.get(RECORDS).content.decode()
+    assert RegistrationRecord.objects.count() == 2
+
+
+def test_delete_registrations_requires_post_and_sign_in(admin_client):
+    _group_with_records()
+    assert admin_client.get(DELETE).status_code == 405
+    assert (
+        Client().post(DELETE, {"pk": list(RegistrationRecord.objects.values_list("pk", flat=True))}).status_code == 302
+    )
+    assert RegistrationRecord.objects.count() == 2
