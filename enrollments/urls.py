@@ -6,6 +6,7 @@ from .views import certificates as certificate_views
 from .views import details, overview, wizard
 from .views import hubs as hub_views
 from .views import lists as list_views
+from .views import policies as policy_views
 from .views import registrations as registration_views
 
 app_name = "enrollments"
@@ -54,5 +55,22 @@ urlpatterns = [
         "individual-enrollments/<str:registration_id>/details/",
         details.individual_enrollment_detail,
         name="individual_enrollment_detail",
+    ),
+    path("shared-access-policies/", policy_views.shared_access_policy_list, name="shared_access_policy_list"),
+    path("shared-access-policies/add/", policy_views.shared_access_policy_add, name="shared_access_policy_add"),
+    path(
+        "shared-access-policies/<int:pk>/connection-string/<slug:slot>/",
+        policy_views.shared_access_policy_connection_string,
+        name="shared_access_policy_connection_string",
+    ),
+    path(
+        "shared-access-policies/<int:pk>/regenerate/",
+        policy_views.shared_access_policy_regenerate,
+        name="shared_access_policy_regenerate",
+    ),
+    path(
+        "shared-access-policies/<int:pk>/delete/",
+        policy_views.shared_access_policy_delete,
+        name="shared_access_policy_delete",
     ),
 ]

@@ -1,0 +1,33 @@
+"""Form of the Shared access policies page (`Add`). Rules live in services/policies.py."""
+
+from crispy_forms.helper import FormHelper
+from django import forms
+
+from .models import SharedAccessPolicy
+
+FIELD_TEMPLATE = "includes/crispy_field_marker_outside.html"
+
+
+class SharedAccessPolicyForm(forms.Form):
+    """A new shared access policy: its name and the DPS permissions it grants."""
+
+    name = forms.CharField(
+        label="Policy name",
+        max_length=64,
+        help_text="Letters, digits, hyphens, periods and underscores. Clients name it in SharedAccessKeyName.",
+    )
+    rights = forms.MultipleChoiceField(
+        label="Permissions",
+        choices=[(right, right) for right in SharedAccessPolicy.RIGHTS],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="EnrollmentRead/Write: enrollments and groups; RegistrationStatusRead/Write: registration "
+        "records (Write deletes them); ServiceConfig: service settings.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.field_template = FIELD_TEMPLATE
