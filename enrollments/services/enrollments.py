@@ -555,3 +555,63 @@ def enrollment_x509_replace(
                 _save_certificates(owner_field, enrollment, certificates)
         except IntegrityError as exc:
             raise _error("primary_certificate", "This certificate is already used by another enrollment.") from exc
+
+
+def enrollment_rules_check(
+    enrollment: EnrollmentGroup | IndividualEnrollment, iot_hubs: Iterable[LinkedIotHub]
+) -> None:
+    """This module's allocation and credential rules for an enrollment edited outside the wizard and
+    the API (the Django admin), on top of the model's own `full_clean`. Nothing is generated or saved.
+
+    `enrollment`: the edited, unsaved state; `iot_hubs`: its target hubs after the edit.
+    Checks: the attestation type is unchanged (and never TPM for a group); symmetric keys present and
+    base64 of 16–64 bytes; a TPM enrollment's endorsement key present and well formed; an X.509
+    group's CA references (when it uses them) verified, the primary present; `static` needs exactly
+    one target hub, `custom` a webhook URL and API version; target hubs are linked.
+    Raises ValidationError keyed by model field names (`iot_hubs` for the target hubs).
+    """
+    errors: dict[str, list] = {}
+    hubs = _check_hubs(errors, iot_hubs)
+    model = type(enrollment)
+    is_group = isinstance(enrollment, EnrollmentGroup)
+    if enrollment.pk is not None:
+        stored = model.objects.filter(pk=enrollment.pk).values_list("attestation_type", flat=True).first()
+        if stored is not None and stored != enrollment.attestation_type:
+            errors.setdefault("attestation_type", []).append(ATTESTATION_IMMUTABLE)
+    if is_group and enrollment.attestation_type == AttestationType.TPM:
+        errors.setdefault("attestation_type", []).append(GROUP_NO_TPM)
+    if enrollment.attestation_type == AttestationType.SYMMETRIC_KEY:
+        for field in ("primary_key", "secondary_key"):
+            value = getattr(enrollment, field)
+            if not value:
+                errors.setdefault(field, []).append(REQUIRED)
+                continue
+            try:
+                validators.validate_symmetric_key(value)
+            except ValidationError as exc:
+                errors.setdefault(field, []).extend(exc.messages)
+    elif enrollment.attestation_type == AttestationType.TPM and not is_group:
+        if not enrollment.endorsement_key:
+            errors.setdefault("endorsement_key", []).append(REQUIRED)
+        else:
+            try:
+                validators.validate_endorsement_key(enrollment.endorsement_key)
+            except ValidationError as exc:
+                errors.setdefault("endorsement_key", []).extend(exc.messages)
+    elif enrollment.attestation_type == AttestationType.X509 and is_group:
+        has_signing = enrollment.pk is not None and enrollment.certificates.exists()
+        uses_ca = enrollment.ca_primary_id is not None or enrollment.ca_secondary_id is not None
+        if has_signing and uses_ca:
+            errors.setdefault("ca_primary", []).append(
+                "This group has its own signing certificates: it cannot also reference uploaded certificates."
+            )
+        elif not has_signing:
+            _check_ca_references(errors, enrollment.ca_primary, enrollment.ca_secondary)
+    _check_allocation(
+        errors,
+        allocation_policy=enrollment.allocation_policy,
+        iot_hubs=hubs,
+        webhook_url=enrollment.webhook_url,
+        api_version=enrollment.api_version,
+    )
+    _raise_if(errors)
