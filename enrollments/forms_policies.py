@@ -4,6 +4,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 
 from .models import SharedAccessPolicy
+from .services.policies import check_policy_name
 
 FIELD_TEMPLATE = "includes/crispy_field_marker_outside.html"
 
@@ -13,7 +14,7 @@ class SharedAccessPolicyForm(forms.Form):
 
     name = forms.CharField(
         label="Policy name",
-        max_length=64,
+        validators=[check_policy_name],
         help_text="Letters, digits, hyphens, periods and underscores. Clients name it in SharedAccessKeyName.",
     )
     rights = forms.MultipleChoiceField(
