@@ -1,53 +1,155 @@
-"""The add-enrollment wizards (group and individual): one URL per tab, full page or partial."""
+"""The add-enrollment wizards (group and individual): one URL per tab, full page or partial.
 
+Every tab click, `Previous`, `Next: …` and `Create` posts the current tab's values (the whole
+wizard is one <form>) to the URL of the tab to show; the view stores them in the draft
+(wizard.EnrollmentWizard) and renders that tab. htmx requests get the panel only, with
+`HX-Push-Url` naming the tab shown; other requests are redirected (POST/redirect/GET), and
+history-restore requests get the whole page (dps_portal.htmx.htmx_partial). An invalid tab is
+re-rendered with status 200, because htmx 2 does not swap 4xx responses.
+"""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from dps_portal.htmx import htmx_partial
 
+from .. import wizard as wizard_module
 from ..models import WizardDraft
+from ..wizard import FORM_TABS, REVIEW, TAB_SLUGS, EnrollmentWizard
 
-TABS = ["registration", "iot-hubs", "device-settings", "review"]
+SECRET_FIELDS = ("primary_key", "secondary_key")
 
 
-def _start(request: HttpRequest, kind: str, url_name: str) -> HttpResponse:
-    draft = WizardDraft.objects.create(kind=kind, owner=request.user, data={})
-    return redirect(url_name, draft_id=draft.pk, tab=TABS[0])
+def link_hub_url(wizard: EnrollmentWizard) -> str | None:
+    """`Link a new IoT hub`: the hubs page, told to come back to this wizard's IoT hubs tab."""
+    try:
+        add_url = reverse("enrollments:linked_iot_hub_add")
+    except NoReverseMatch:
+        return None
+    return add_url + "?" + urlencode({"next": wizard.tab_url(wizard_module.IOT_HUBS)})
+
+
+def _start(request: HttpRequest, kind: str) -> HttpResponse:
+    draft = wizard_module.start_draft(kind=kind, owner=request.user)
+    return redirect(EnrollmentWizard(draft).tab_url(TAB_SLUGS[0]))
+
+
+def _render(request: HttpRequest, wizard: EnrollmentWizard, tab: str, *, notice: str = "") -> HttpResponse:
+    previous, following = wizard.neighbours(tab)
+    if tab == REVIEW:
+        wizard.touch_all()
+    context = {
+        "wizard": wizard,
+        "kind": wizard.draft.kind,
+        "tab": tab,
+        "tab_label": wizard.label(tab),
+        "tab_url": wizard.tab_url(tab),
+        "tabs": wizard.tabs(),
+        "previous": {"url": wizard.tab_url(previous), "label": wizard.label(previous)} if previous else None,
+        "next": {"url": wizard.tab_url(following), "label": wizard.label(following)} if following else None,
+        "blocked": wizard.is_blocked(),
+        "notice": notice,
+        "nav": "enrollments",
+        "link_hub_url": link_hub_url(wizard) if tab == wizard_module.IOT_HUBS else None,
+        "tab_template": f"enrollments/htmx/tab_{tab.replace('-', '_')}.html",
+    }
+    if tab in FORM_TABS:
+        form = wizard.display_form(tab)
+        context["form"] = form
+        context["field_names"] = ",".join(form.submitted_field_names())
+    else:
+        context["sections"] = wizard.review_sections()
+        context["review_errors"] = wizard.service_errors.get("__all__", [])
+        context["invalid_tabs"] = [t for t in context["tabs"] if t.has_errors and t.slug != REVIEW]
+    template = "enrollments/htmx/wizard_panel.html" if htmx_partial(request) else "enrollments/enrollment_add.html"
+    return render(request, template, context)
+
+
+def _go(
+    request: HttpRequest, wizard: EnrollmentWizard, tab: str, *, posted_from: str, notice: str = ""
+) -> HttpResponse:
+    """Show `tab` after a post: the panel (htmx, pushing the tab's URL) or a redirect to it."""
+    if not request.htmx:
+        return redirect(wizard.tab_url(tab))
+    response = _render(request, wizard, tab, notice=notice)
+    if tab != posted_from:
+        push_url(response, wizard.tab_url(tab))
+    return response
 
 
 def _tab(request: HttpRequest, kind: str, draft_id, tab: str) -> HttpResponse:
-    if tab not in TABS:
-        raise Http404("No such tab.")
+    if tab not in TAB_SLUGS:
+        raise Http404("No such wizard tab.")
     draft = get_object_or_404(WizardDraft, pk=draft_id, owner=request.user, kind=kind)
-    template = "enrollments/htmx/wizard_panel.html" if htmx_partial(request) else "enrollments/enrollment_add.html"
-    return render(request, template, {"draft": draft, "tab": tab, "nav": "enrollments"})
+    wizard = EnrollmentWizard(draft)
+    if request.method == "GET":
+        linked_hub = request.GET.get("linked_hub")
+        if linked_hub:
+            wizard.check_linked_hub(linked_hub)
+            return redirect(wizard.tab_url(tab))
+        return _render(request, wizard, tab)
+
+    posted_from = request.POST.get("_tab", "")
+    nav = request.POST.get("_nav", "tab")
+    form = None
+    if posted_from in FORM_TABS:
+        form = wizard.save_tab(posted_from, request.POST, request.FILES, touch=nav != "refresh")
+    if nav == "refresh" and posted_from in FORM_TABS:
+        return _go(request, wizard, posted_from, posted_from=posted_from)
+    if nav == "link-hub":
+        target = link_hub_url(wizard)
+        if target:
+            return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+    if nav == "next" and form is not None and not form.is_valid():
+        return _go(request, wizard, posted_from, posted_from=posted_from)
+    if nav == "create":
+        if wizard.is_blocked():
+            return _go(request, wizard, REVIEW, posted_from=posted_from)
+        created, error_tab = wizard.create()
+        if created is not None:
+            messages.success(request, wizard.created_message(created))
+            return HttpResponseClientRedirect(wizard.list_url()) if request.htmx else redirect(wizard.list_url())
+        notice = wizard_module.FIX_ERRORS if error_tab != REVIEW else ""
+        return _go(request, wizard, error_tab, posted_from=posted_from, notice=notice)
+    return _go(request, wizard, tab, posted_from=posted_from)
 
 
 @login_required
 @require_GET
 def enrollment_group_add(request: HttpRequest) -> HttpResponse:
-    """Open an empty enrollment-group wizard (a new draft) on its first tab."""
-    return _start(request, WizardDraft.KIND_GROUP, "enrollments:enrollment_group_add_tab")
+    """`Add enrollment group`: a new, empty wizard (draft) with the defaults, on its first tab."""
+    return _start(request, WizardDraft.KIND_GROUP)
 
 
+@sensitive_post_parameters(*SECRET_FIELDS)
 @login_required
 @require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 def enrollment_group_add_tab(request: HttpRequest, draft_id, tab: str) -> HttpResponse:
-    """One tab of the enrollment-group wizard."""
+    """One tab of the enrollment-group wizard (GET shows it; POST stores the posted tab, then shows it)."""
     return _tab(request, WizardDraft.KIND_GROUP, draft_id, tab)
 
 
 @login_required
 @require_GET
 def individual_enrollment_add(request: HttpRequest) -> HttpResponse:
-    """Open an empty individual-enrollment wizard (a new draft) on its first tab."""
-    return _start(request, WizardDraft.KIND_INDIVIDUAL, "enrollments:individual_enrollment_add_tab")
+    """`Add individual enrollment`: a new, empty wizard (draft) with the defaults, on its first tab."""
+    return _start(request, WizardDraft.KIND_INDIVIDUAL)
 
 
+@sensitive_post_parameters(*SECRET_FIELDS)
 @login_required
 @require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 def individual_enrollment_add_tab(request: HttpRequest, draft_id, tab: str) -> HttpResponse:
     """One tab of the individual-enrollment wizard."""
     return _tab(request, WizardDraft.KIND_INDIVIDUAL, draft_id, tab)

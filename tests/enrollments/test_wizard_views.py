@@ -1,9 +1,14 @@
 """Views of the add-enrollment wizards and the read-only details pages."""
 
+import base64
+import json
+import re
+from urllib.parse import urlencode
+
 import pytest
 from django.urls import reverse
 
-from enrollments.models import WizardDraft
+from enrollments.models import EnrollmentGroup, LinkedIotHub, WizardDraft
 from enrollments.services.enrollments import enrollment_group_create, individual_enrollment_create
 
 pytestmark = pytest.mark.django_db
@@ -54,3 +59,278 @@ def test_add_opens_a_new_draft_on_the_first_tab(admin_client):
     response = admin_client.get(reverse("enrollments:enrollment_group_add"))
     draft = WizardDraft.objects.get()
     assert response["Location"] == reverse("enrollments:enrollment_group_add_tab", args=[draft.pk, "registration"])
+
+
+# --- the enrollment-group wizard ------------------------------------------------------------
+
+HX = {"HX-Request": "true"}
+
+
+def start(client, kind="group") -> WizardDraft:
+    name = "enrollments:enrollment_group_add" if kind == "group" else "enrollments:individual_enrollment_add"
+    client.get(reverse(name))
+    return WizardDraft.objects.order_by("-created_date_time_utc").first()
+
+
+def tab_url(draft, tab):
+    name = (
+        "enrollments:enrollment_group_add_tab" if draft.kind == "group" else "enrollments:individual_enrollment_add_tab"
+    )
+    return reverse(name, args=[draft.pk, tab])
+
+
+def shown_fields(client, draft, tab) -> str:
+    html = client.get(tab_url(draft, tab), headers=HX).content.decode()
+    return re.search(r'name="_fields" value="([^"]*)"', html).group(1)
+
+
+def post_tab(client, draft, from_tab, to_tab, data, nav="tab", files=None, htmx=True):
+    payload = {"_tab": from_tab, "_nav": nav, "_fields": shown_fields(client, draft, from_tab), **data, **(files or {})}
+    return client.post(tab_url(draft, to_tab), payload, headers=HX if htmx else {})
+
+
+REGISTRATION = {
+    "attestation": "symmetricKey",
+    "auto_generate_keys": "on",
+    "enrollment_group_id": "grp-wizard",
+    "provisioning_status": "on",
+    "reprovision_policy": "reprovisionandresetdata",
+}
+
+
+def hub(host):
+    return LinkedIotHub.objects.create(host_name=host, shared_access_key_name="o", shared_access_key="a2V5")
+
+
+def test_htmx_request_gets_the_panel_only(admin_client):
+    draft = start(admin_client)
+    response = admin_client.get(tab_url(draft, "iot-hubs"), headers=HX)
+    assert response.status_code == 200
+    assert "<html" not in response.content.decode()
+    assert "enrollments/htmx/wizard_panel.html" in [t.name for t in response.templates]
+
+
+def test_full_page_and_history_restore_get_the_whole_page(admin_client):
+    draft = start(admin_client)
+    for headers in ({}, {**HX, "HX-History-Restore-Request": "true"}):
+        html = admin_client.get(tab_url(draft, "device-settings"), headers=headers).content.decode()
+        assert "<html" in html
+        assert re.search(r'aria-selected="true"[^>]*>\s*Device settings|id="tab-device-settings"', html)
+
+
+def test_each_tab_is_a_url_and_marks_itself_selected(admin_client):
+    draft = start(admin_client)
+    for tab, label in [("registration", "Registration + provisioning"), ("review", "Review + create")]:
+        html = admin_client.get(tab_url(draft, tab)).content.decode()
+        selected = re.search(
+            r'<a class="nav-link active" role="tab"[^>]*aria-selected="true"[^>]*>([^<]+)<', html, re.S
+        )
+        assert selected.group(1) == label
+
+
+def test_unknown_tab_and_foreign_or_missing_drafts_are_404(admin_client, django_user_model):
+    draft = start(admin_client)
+    assert admin_client.get(tab_url(draft, "nope")).status_code == 404
+    other = django_user_model.objects.create_user("other", password="pw-other-123")
+    foreign = WizardDraft.objects.create(kind="group", owner=other, data={})
+    assert admin_client.get(tab_url(foreign, "registration")).status_code == 404
+    assert admin_client.post(tab_url(foreign, "review"), {"_tab": "review", "_nav": "create"}).status_code == 404
+    wrong_kind = reverse("enrollments:individual_enrollment_add_tab", args=[draft.pk, "registration"])
+    assert admin_client.get(wrong_kind).status_code == 404
+
+
+def test_add_always_opens_a_new_empty_draft_with_defaults(admin_client):
+    a, b = hub("a.azure-devices.net"), hub("b.azure-devices.net")
+    first = start(admin_client)
+    post_tab(admin_client, first, "registration", "iot-hubs", {**REGISTRATION, "enrollment_group_id": "typed"})
+    second = start(admin_client)
+    assert second.pk != first.pk
+    html = admin_client.get(tab_url(second, "registration")).content.decode()
+    assert "typed" not in html
+    hubs_html = admin_client.get(tab_url(second, "iot-hubs")).content.decode()
+    assert hubs_html.count("checked") >= 2 and f'value="{a.pk}"' in hubs_html and f'value="{b.pk}"' in hubs_html
+    assert '<option value="hashed" selected>Evenly weighted distribution</option>' in hubs_html
+
+
+def test_tab_post_keeps_invalid_values_and_marks_the_tab(admin_client):
+    draft = start(admin_client)
+    response = post_tab(
+        admin_client, draft, "device-settings", "registration", {"initial_twin_desired_properties": '{"a": '}
+    )
+    assert response.status_code == 200
+    assert response["HX-Push-Url"] == tab_url(draft, "registration")
+    assert re.search(r'id="tab-device-settings"[^>]*aria-invalid="true"', response.content.decode(), re.S)
+    html = admin_client.get(tab_url(draft, "device-settings")).content.decode()
+    assert "{&quot;a&quot;: </textarea>" in html
+    assert "Not valid JSON" in html
+
+
+def test_next_with_an_invalid_tab_stays_there_with_errors(admin_client):
+    draft = start(admin_client)
+    response = post_tab(
+        admin_client, draft, "registration", "iot-hubs", {**REGISTRATION, "enrollment_group_id": ""}, "next"
+    )
+    assert response.status_code == 200 and "HX-Push-Url" not in response
+    html = response.content.decode()
+    assert 'name="_tab" value="registration"' in html and "This field is required." in html
+
+
+def test_untouched_tab_shows_no_errors_yet(admin_client):
+    draft = start(admin_client)
+    html = admin_client.get(tab_url(draft, "registration")).content.decode()
+    assert "This field is required." not in html and 'aria-invalid="true"' not in html
+
+
+def test_switching_attestation_removes_the_other_fields_and_keeps_typed_keys(admin_client):
+    draft = start(admin_client)
+    key = base64.b64encode(b"k" * 32).decode()
+    manual = {**REGISTRATION, "primary_key": key, "secondary_key": key}
+    del manual["auto_generate_keys"]
+    for _ in range(2):  # unchecking the box shows the key fields; then the keys are typed
+        post_tab(admin_client, draft, "registration", "registration", manual, "refresh")
+    html = admin_client.get(tab_url(draft, "registration"), headers=HX).content.decode()
+    assert 'name="primary_key"' in html
+    response = post_tab(
+        admin_client,
+        draft,
+        "registration",
+        "registration",
+        {**manual, "attestation": "x509SigningCertificates"},
+        "refresh",
+    )
+    html = response.content.decode()
+    assert 'name="primary_key"' not in html and 'name="primary_certificate"' in html
+    assert "This field is required." not in html  # a refresh is no submit
+    post_tab(admin_client, draft, "registration", "registration", {**manual, "attestation": "symmetricKey"}, "refresh")
+    html = admin_client.get(tab_url(draft, "registration")).content.decode()
+    assert f'value="{key}"' in html
+
+
+def test_tpm_disables_next_and_create(admin_client):
+    draft = start(admin_client)
+    html = post_tab(
+        admin_client, draft, "registration", "registration", {**REGISTRATION, "attestation": "tpm"}, "refresh"
+    ).content.decode()
+    assert "Enrollment groups do not support TPM attestation." in html
+    assert re.search(r'value="next"[^>]*disabled', html)
+    review = admin_client.get(tab_url(draft, "review")).content.decode()
+    assert re.search(r'value="create"[^>]*disabled', review)
+    response = admin_client.post(tab_url(draft, "review"), {"_tab": "review", "_nav": "create"}, headers=HX)
+    assert response.status_code == 200 and not EnrollmentGroup.objects.exists()
+
+
+def test_certificate_upload_is_parsed_and_kept_without_private_keys(admin_client, vectors_dir, vectors):
+    draft = start(admin_client)
+    data = {**REGISTRATION, "attestation": "x509SigningCertificates"}
+    post_tab(admin_client, draft, "registration", "registration", {**REGISTRATION, **data}, "refresh")
+    with open(vectors_dir / "intermediate-ca.pem", "rb") as pem:
+        html = post_tab(
+            admin_client, draft, "registration", "registration", data, "refresh", {"primary_certificate": pem}
+        ).content.decode()
+    thumb = vectors["certificates"]["intermediate-ca.pem"]["sha1Thumbprint"]
+    assert thumb in html and "Current:" in html
+    with open(vectors_dir / "private-key.pem", "rb") as key:
+        html = post_tab(
+            admin_client, draft, "registration", "registration", data, "refresh", {"secondary_certificate": key}
+        ).content.decode()
+    assert "private key" in html
+    draft.refresh_from_db()
+    assert draft.data["certificates"]["primary"]["sha1_thumbprint"] == thumb
+    assert "secondary" not in draft.data["certificates"]
+    assert "PRIVATE KEY" not in json.dumps(draft.data)
+    assert thumb in admin_client.get(tab_url(draft, "registration")).content.decode()
+
+
+def test_create_writes_the_group_and_redirects_to_the_list(admin_client):
+    hub("a.azure-devices.net")
+    b = hub("b.azure-devices.net")
+    draft = start(admin_client)
+    post_tab(admin_client, draft, "registration", "iot-hubs", REGISTRATION, "next")
+    post_tab(
+        admin_client, draft, "iot-hubs", "device-settings", {"iot_hubs": [str(b.pk)], "allocation_policy": "static"}
+    )
+    post_tab(
+        admin_client,
+        draft,
+        "device-settings",
+        "review",
+        {"iot_edge": "on", "initial_twin_tags": '{"site": "lab"}', "initial_twin_desired_properties": ""},
+    )
+    response = admin_client.post(tab_url(draft, "review"), {"_tab": "review", "_nav": "create"}, headers=HX)
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == reverse("enrollments:enrollment_group_list")
+    group = EnrollmentGroup.objects.get()
+    assert group.enrollment_group_id == "grp-wizard" and group.attestation_type == "symmetricKey"
+    assert (group.update_hub_assignment, group.migrate_device_data) == (True, False)
+    assert list(group.iot_hubs.all()) == [b] and group.allocation_policy == "static"
+    assert group.iot_edge and group.initial_twin_tags == {"site": "lab"} and group.initial_twin_desired_properties == {}
+    assert not WizardDraft.objects.filter(pk=draft.pk).exists()
+    html = admin_client.get(reverse("enrollments:enrollment_group_list")).content.decode()
+    assert "Enrollment group “grp-wizard” was created." in html
+
+
+def test_create_with_missing_values_goes_to_the_tab_with_errors(admin_client):
+    draft = start(admin_client)
+    response = admin_client.post(tab_url(draft, "review"), {"_tab": "review", "_nav": "create"}, headers=HX)
+    assert response["HX-Push-Url"] == tab_url(draft, "registration")
+    html = response.content.decode()
+    assert "This field is required." in html and "Fix the fields marked" in html
+    assert re.search(r'id="tab-registration"[^>]*aria-invalid="true"', html, re.S)
+
+
+def test_service_errors_go_back_to_the_tab_holding_the_field(admin_client, ca_certificate_pem):
+    from enrollments.attestation.x509 import parse_certificate
+
+    info = parse_certificate(ca_certificate_pem)
+    enrollment_group_create(
+        enrollment_group_id="first", attestation_type="x509", signing_certificates={"primary": info}
+    )
+    draft = start(admin_client)
+    draft.data["values"]["registration"].update(
+        {"attestation": ["x509SigningCertificates"], "enrollment_group_id": ["second"]}
+    )
+    draft.data["certificates"]["primary"] = info.as_dict()
+    draft.save()
+    response = admin_client.post(tab_url(draft, "review"), {"_tab": "review", "_nav": "create"}, headers=HX)
+    assert response["HX-Push-Url"] == tab_url(draft, "registration")
+    html = response.content.decode()
+    assert "already used by enrollment group “first”" in html
+    assert re.search(r'id="tab-registration"[^>]*aria-invalid="true"', html, re.S)
+    assert EnrollmentGroup.objects.count() == 1
+
+
+def test_review_shows_values_as_text_with_keys_masked(admin_client):
+    draft = start(admin_client)
+    key = base64.b64encode(b"s" * 32).decode()
+    manual = {**REGISTRATION, "primary_key": key, "secondary_key": key}
+    del manual["auto_generate_keys"]
+    for _ in range(2):  # unchecking the box shows the key fields; then the keys are typed
+        post_tab(admin_client, draft, "registration", "registration", manual, "refresh")
+    html = admin_client.get(tab_url(draft, "review")).content.decode()
+    assert key not in html and "••••" in html and "grp-wizard" in html
+    panel = html.split('id="wizard-tabpanel"')[1].split("</form>")[0]
+    assert "<input" not in panel.split('class="d-flex gap-2 mt-4')[0]
+    assert "Re-provision device and reset to initial config" in panel
+
+
+def test_non_htmx_posts_redirect_to_the_tab_shown(admin_client):
+    draft = start(admin_client)
+    response = post_tab(admin_client, draft, "registration", "iot-hubs", REGISTRATION, "next", htmx=False)
+    assert response.status_code == 302 and response["Location"] == tab_url(draft, "iot-hubs")
+    response = admin_client.post(tab_url(draft, "review"), {"_tab": "review", "_nav": "create"})
+    assert response.status_code == 302 and response["Location"] == reverse("enrollments:enrollment_group_list")
+
+
+def test_link_a_new_hub_round_trip_checks_the_new_hub(admin_client):
+    draft = start(admin_client)
+    html = admin_client.get(tab_url(draft, "iot-hubs")).content.decode()
+    assert "Link a new IoT hub" in html
+    response = post_tab(admin_client, draft, "iot-hubs", "iot-hubs", {"allocation_policy": "geoLatency"}, "link-hub")
+    target = reverse("enrollments:linked_iot_hub_add") + "?" + urlencode({"next": tab_url(draft, "iot-hubs")})
+    assert response["HX-Redirect"] == target
+    new = hub("new.azure-devices.net")
+    response = admin_client.get(tab_url(draft, "iot-hubs") + "?linked_hub=new.azure-devices.net")
+    assert response.status_code == 302
+    html = admin_client.get(tab_url(draft, "iot-hubs")).content.decode()
+    assert re.search(rf'value="{new.pk}"\s+id="id_iot_hubs_\d+" checked', html)
+    assert '<option value="geoLatency" selected>' in html
