@@ -110,6 +110,9 @@ class CaCertificateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = _helper()
         self.certificate_data: bytes = b""
+        if self.is_bound:
+            # Browsers never keep a chosen file when a page comes back with errors.
+            self.fields["certificate"].help_text = "Choose the file again: the browser does not keep it after an error."
 
     def clean(self):
         """Read the file (one byte over the parser's limit is enough to refuse it) and run the
