@@ -1,5 +1,7 @@
 """Linked IoT hubs in a real browser: link, list, refuse a bad connection string, unlink with the dialog."""
 
+import re
+
 from playwright.sync_api import Page, expect
 
 KEY = "c2VjcmV0LWtleS1mb3ItdGVzdHMtb25seS0xMjM0NTY="
@@ -64,3 +66,16 @@ def test_unlink_with_the_dialog_no_keeps_yes_removes(signed_in_page: Page):
     page.get_by_role("dialog").get_by_role("button", name="Yes").click()
     expect(page.get_by_role("alert")).to_contain_text("Unlinked IoT hub “hub-gone.azure-devices.net”.")
     expect(page.locator("#linked-iot-hubs")).to_have_count(0)
+
+
+def test_link_a_new_iot_hub_from_the_wizard_comes_back_with_it_checked(signed_in_page: Page):
+    page = signed_in_page
+    page.goto(page.base + "/portal/enrollment-groups/add/")
+    page.get_by_role("tab", name="IoT hubs").click()
+    page.get_by_role("link", name="Link a new IoT hub").click()
+    page.get_by_label("IoT hub connection string").fill(
+        f"HostName=wizard-hub.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey={KEY}"
+    )
+    page.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(re.compile(r"/portal/enrollment-groups/add/[0-9a-f-]+/iot-hubs/"))
+    expect(page.get_by_label("wizard-hub.azure-devices.net")).to_be_checked()
