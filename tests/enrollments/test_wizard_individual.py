@@ -1,0 +1,100 @@
+"""Views of the add-individual-enrollment wizard (issue 3 item 1)."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from enrollments.forms import IndividualEnrollmentRegistrationForm
+from enrollments.models import IndividualEnrollment, WizardDraft
+from enrollments.services.enrollments import individual_enrollment_create
+from tests.enrollments.test_wizard_views import HX, post_tab, start, tab_url
+
+pytestmark = pytest.mark.django_db
+
+BASE = {
+    "attestation": "symmetricKey",
+    "auto_generate_keys": "on",
+    "provisioning_status": "on",
+    "reprovision_policy": "never",
+}
+
+
+def create(client, draft):
+    return client.post(tab_url(draft, "review"), {"_tab": "review", "_nav": "create"}, headers=HX)
+
+
+def test_attestation_options_are_the_contracts():
+    labels = [label for _, label in IndividualEnrollmentRegistrationForm().fields["attestation"].choices]
+    assert labels == ["Symmetric key", "X.509 client certificates", "TPM"]
+
+
+def test_symmetric_key_enrollment_is_created_and_lands_on_the_list(admin_client):
+    draft = start(admin_client, "individual")
+    post_tab(
+        admin_client, draft, "registration", "review", {**BASE, "registration_id": "dev-1", "device_id": "hub-dev-1"}
+    )
+    response = create(admin_client, draft)
+    assert response["HX-Redirect"] == reverse("enrollments:individual_enrollment_list")
+    enrollment = IndividualEnrollment.objects.get()
+    assert (enrollment.registration_id, enrollment.device_id) == ("dev-1", "hub-dev-1")
+    assert enrollment.attestation_type == "symmetricKey" and len(enrollment.primary_key) == 88
+    assert (enrollment.update_hub_assignment, enrollment.migrate_device_data) == (False, False)
+    assert not WizardDraft.objects.exists()
+    html = admin_client.get(reverse("enrollments:individual_enrollment_list")).content.decode()
+    assert "Individual enrollment “dev-1” was created." in html
+
+
+def test_x509_registration_id_is_the_certificates_common_name(admin_client, vectors_dir):
+    draft = start(admin_client, "individual")
+    data = {**BASE, "attestation": "x509"}
+    post_tab(admin_client, draft, "registration", "registration", data, "refresh")
+    with open(vectors_dir / "device-001.pem", "rb") as pem:
+        html = post_tab(
+            admin_client, draft, "registration", "registration", data, "refresh", {"primary_certificate": pem}
+        ).content.decode()
+    assert re.search(r'name="registration_id" value="device-001"[^>]*disabled', html)
+    assert 'name="_fields" value="attestation,primary_certificate,secondary_certificate,device_id' in html
+    create(admin_client, draft)
+    enrollment = IndividualEnrollment.objects.get()
+    assert enrollment.registration_id == "device-001" and enrollment.attestation_type == "x509"
+    assert enrollment.certificates.get().subject_name == "CN=device-001"
+
+
+def test_x509_certificate_of_an_existing_registration_is_refused(admin_client, vectors_dir):
+    individual_enrollment_create(registration_id="DEVICE-001", attestation_type="symmetricKey")
+    draft = start(admin_client, "individual")
+    data = {**BASE, "attestation": "x509"}
+    post_tab(admin_client, draft, "registration", "registration", data, "refresh")
+    with open(vectors_dir / "device-001.pem", "rb") as pem:
+        post_tab(admin_client, draft, "registration", "iot-hubs", data, "tab", {"primary_certificate": pem})
+    html = create(admin_client, draft).content.decode()
+    assert "already exists" in html and IndividualEnrollment.objects.count() == 1
+
+
+def test_tpm_enrollment_takes_the_endorsement_key(admin_client, vectors):
+    ek = vectors["tpm"]["endorsement_key"]
+    draft = start(admin_client, "individual")
+    data = {**BASE, "attestation": "tpm"}
+    post_tab(admin_client, draft, "registration", "registration", data, "refresh")
+    html = admin_client.get(tab_url(draft, "registration")).content.decode()
+    assert 'name="endorsement_key"' in html and 'name="auto_generate_keys"' not in html
+    post_tab(admin_client, draft, "registration", "review", {**data, "endorsement_key": ek, "registration_id": "tpm-1"})
+    review = admin_client.get(tab_url(draft, "review")).content.decode()
+    assert ek in review and "tpm-1" in review
+    create(admin_client, draft)
+    enrollment = IndividualEnrollment.objects.get()
+    assert enrollment.attestation_type == "tpm" and enrollment.endorsement_key == ek
+
+
+def test_missing_values_are_reported_on_the_registration_tab_and_kept(admin_client):
+    draft = start(admin_client, "individual")
+    data = {**BASE, "attestation": "tpm"}
+    post_tab(admin_client, draft, "registration", "registration", data, "refresh")
+    post_tab(admin_client, draft, "registration", "review", {**data, "device_id": "kept-id"})
+    response = create(admin_client, draft)
+    assert response["HX-Push-Url"] == tab_url(draft, "registration")
+    html = response.content.decode()
+    assert html.count("This field is required.") == 2
+    assert 'value="kept-id"' in html
+    assert not IndividualEnrollment.objects.exists()
