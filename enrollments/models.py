@@ -201,8 +201,12 @@ class EnrollmentBase(models.Model):
 
     attestation_type = models.CharField("Attestation", max_length=16, choices=AttestationType.choices)
     # symmetricKey attestation; secrets, never shown in lists.
-    primary_key = models.CharField("Primary key", max_length=128, blank=True)
-    secondary_key = models.CharField("Secondary key", max_length=128, blank=True)
+    primary_key = models.CharField(
+        "Primary key", max_length=128, blank=True, validators=[validators.validate_symmetric_key]
+    )
+    secondary_key = models.CharField(
+        "Secondary key", max_length=128, blank=True, validators=[validators.validate_symmetric_key]
+    )
     provisioning_status = models.CharField(
         "Provisioning status", max_length=8, choices=ProvisioningStatus.choices, default=ProvisioningStatus.ENABLED
     )

@@ -216,7 +216,14 @@ def decode_endorsement_key(value: str) -> bytes:
         raise InvalidEndorsementKeyError(EMPTY)
     for index, char in enumerate(text):
         if not _BASE64_CHARS.fullmatch(char):
-            shown = "a space" if char == " " else ("a line break" if char in "\r\n" else f"“{char}”")
+            if char == " ":
+                shown = "a space"
+            elif char in "\r\n":
+                shown = "a line break"
+            elif not char.isprintable() or 0xD800 <= ord(char) <= 0xDFFF:
+                shown = f"U+{ord(char):04X}"
+            else:
+                shown = f"“{char}”"
             raise InvalidEndorsementKeyError(NOT_BASE64.format(detail=f"{shown} at position {index + 1}"))
     if not re.fullmatch(r"[A-Za-z0-9+/]*={0,2}", text):
         raise InvalidEndorsementKeyError(NOT_BASE64.format(detail="“=” padding may only end it, at most twice"))

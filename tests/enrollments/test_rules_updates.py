@@ -159,3 +159,14 @@ def test_a_refused_update_changes_nothing():
         )
     after = EnrollmentGroup.objects.get(pk=group.pk)
     assert (after.iot_edge, after.initial_twin_tags, after.etag) == (False, {"version": "2.1"}, before.etag)
+
+
+@pytest.mark.parametrize("key", ["a\x00b", "not base64!", "c2hvcnQ="])
+def test_keys_given_to_a_non_symmetric_enrollment_are_still_validated(vectors, key):
+    """The key fields carry the key rule themselves, so no path stores a NUL (PostgreSQL: a 500)."""
+    enrollment = individual_enrollment_create(
+        registration_id="tpm", attestation_type="tpm", endorsement_key=vectors["tpm"]["endorsement_key"]
+    )
+    with pytest.raises(ValidationError) as err:
+        enrollment_update(enrollment=enrollment, expected_etag=None, changes={"primary_key": key})
+    assert list(err.value.message_dict) == ["primary_key"]

@@ -189,6 +189,11 @@ def test_not_base64_names_the_character():
     assert "“!” at position 5" in refused("AToA!QAL")
 
 
+def test_invisible_characters_are_named_by_code_point():
+    assert "U+0000 at position 3" in refused("AT\x00A")
+    assert "a line break at position 5" in refused("AToA\nAQAL")
+
+
 def test_inner_space_is_named():
     assert "a space at position 5" in refused("AToA AQAL")
 

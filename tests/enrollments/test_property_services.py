@@ -1,0 +1,544 @@
+"""Property-based tests of the service entry points (issue 4): start from a valid submission, mutate
+one field (or one allocation combination) at a time, and require either success, with what was
+given stored unchanged, or a ValidationError keyed by field, never any other exception.
+
+Each example runs inside a savepoint that is rolled back, so examples do not see each other. Runs on
+SQLite and PostgreSQL (DATABASE_URL).
+"""
+
+import base64
+import json
+import string
+from collections import Counter
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from enrollments import twin
+from enrollments.attestation.x509 import parse_certificate
+from enrollments.exceptions import InvalidTwinError
+from enrollments.models import CaCertificate, EnrollmentGroup, IndividualEnrollment, LinkedIotHub
+from enrollments.services.enrollments import enrollment_group_create, enrollment_update, individual_enrollment_create
+from tests.conftest import VECTORS_DIR
+
+pytestmark = pytest.mark.django_db
+
+PROPERTY_SETTINGS = settings(
+    max_examples=1000,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+# Field names a service may key its errors by (model fields plus the certificate slots).
+ERROR_FIELDS = {
+    "__all__",
+    "enrollment_group_id",
+    "registration_id",
+    "device_id",
+    "attestation_type",
+    "primary_key",
+    "secondary_key",
+    "primary_certificate",
+    "secondary_certificate",
+    "ca_primary",
+    "ca_secondary",
+    "endorsement_key",
+    "storage_root_key",
+    "optional_device_information",
+    "provisioning_status",
+    "update_hub_assignment",
+    "migrate_device_data",
+    "allocation_policy",
+    "webhook_url",
+    "api_version",
+    "iot_hubs",
+    "iot_hub_host_name",
+    "iot_edge",
+    "initial_twin_tags",
+    "initial_twin_desired_properties",
+}
+
+# --- strategies -------------------------------------------------------------------------------------
+
+any_char = st.characters(exclude_categories=[])  # every code point, surrogates and NUL included
+id_char = st.one_of(st.sampled_from(string.ascii_letters + string.digits + "-._:"), any_char)
+dps_ids = st.one_of(
+    st.text(id_char, max_size=140),
+    st.text(st.sampled_from(string.ascii_letters + string.digits + "-._:"), min_size=1, max_size=140),
+    st.integers(120, 135).map(lambda n: "a" * n),
+    st.sampled_from(["DEVICE001", "dev.01:a_b-c", "grp-", "Prop-Base", "x.", "x:", "x_", ""]),
+)
+device_ids = st.one_of(
+    st.text(st.sampled_from(string.ascii_letters + string.digits + "-.%_*?!(),:=@$'"), max_size=135),
+    st.text(any_char, max_size=20),
+)
+symmetric_keys = st.one_of(
+    st.binary(min_size=0, max_size=100).map(lambda b: base64.b64encode(b).decode()),
+    st.integers(10, 70).map(lambda n: base64.b64encode(b"k" * n).decode()),
+    st.text(any_char, max_size=100),
+    st.binary(min_size=10, max_size=70).map(lambda b: base64.b64encode(b).decode().rstrip("=") + "===="),
+    st.sampled_from(["a\x00b", "", " ", "AAAA====", "\ud800" * 4]),
+)
+json_keys = st.one_of(st.text(max_size=8), st.sampled_from(["version", "a.b", "$x", "a b", "", "\x00", "k\t"]))
+json_leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(any_char, max_size=20),
+)
+json_values = st.recursive(
+    json_leaves,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(json_keys, children, max_size=3),
+    max_leaves=12,
+)
+json_objects = st.dictionaries(json_keys, json_values, max_size=4)
+
+
+def nested(levels: int) -> dict:
+    value: dict = {"leaf": 1}
+    for i in range(levels - 1):
+        value = {f"l{i}": value}
+    return value
+
+
+def padded(total: int) -> dict:
+    return {"k": "x" * max(total - 8, 0)}  # {"k":"…"} is 8 bytes around the value
+
+
+def corrupt(text: str, draw) -> str:
+    """Delete, insert or swap one character of otherwise valid JSON text."""
+    if not text:
+        return text
+    i = draw(st.integers(0, len(text) - 1))
+    how = draw(st.sampled_from(["delete", "insert", "replace"]))
+    if how == "delete":
+        return text[:i] + text[i + 1 :]
+    char = draw(st.sampled_from(list('{}[]":,\\ 0aN\x00')))
+    return text[:i] + char + text[i + (how == "replace") :]
+
+
+twins = st.one_of(
+    json_objects,
+    st.integers(1, 14).map(nested),
+    st.sampled_from([8180, 8192, 8193, 32768, 32769]).map(padded),
+    json_values,  # not always an object
+)
+
+
+@st.composite
+def twin_texts(draw):
+    """Twins typed as text, as the wizard receives them: parsed like the form does, or refused."""
+    value = draw(twins)
+    try:
+        text = json.dumps(value, ensure_ascii=draw(st.booleans()), indent=draw(st.sampled_from([None, 2])))
+    except ValueError:
+        text = str(value)
+    if draw(st.booleans()):
+        text = corrupt(text, draw)
+    if draw(st.integers(0, 9)) == 0:
+        text = draw(st.text(any_char, max_size=40))
+    return text
+
+
+webhook_urls = st.one_of(
+    st.builds(
+        lambda host, path, query: f"https://{host}/{path}?{query}",
+        st.sampled_from(["fn.azurewebsites.net", "127.0.0.1:7071", "h"]),
+        st.text(st.sampled_from(string.ascii_letters + "/-_.%"), max_size=20),
+        st.text(st.sampled_from(string.ascii_letters + string.digits + "=&%+;/?#"), max_size=60),
+    ),
+    st.text(any_char, max_size=60),
+    st.sampled_from(["", "ftp://h/x", "https://", "https://h/" + "a" * 2040, "https://h/?code=a b"]),
+)
+api_versions = st.one_of(
+    st.sampled_from(["2021-10-01", "2018-09-01-preview", "2018-08-31", "2019-03-31", "latest", "", "2021-02-30"]),
+    st.text(max_size=70),
+)
+policies = st.sampled_from([None, "hashed", "geoLatency", "static", "custom", "bogus", ""])
+
+
+@st.composite
+def allocation_combos(draw, hubs):
+    combo = {"allocation_policy": draw(policies), "iot_hubs": draw(hub_choices(hubs))}
+    if draw(st.booleans()):
+        combo["webhook_url"] = draw(webhook_urls)
+    if draw(st.booleans()):
+        combo["api_version"] = draw(api_versions)
+    return combo
+
+
+def hub_choices(hubs):
+    return st.one_of(
+        st.lists(st.sampled_from(hubs), max_size=3, unique_by=lambda h: h.pk),
+        st.lists(st.sampled_from([*hubs, "not-linked.azure-devices.net", LinkedIotHub(host_name="x.y")]), max_size=2),
+    )
+
+
+booleanish = st.one_of(st.none(), st.booleans(), st.sampled_from(["yes", "true", "1", "", "maybe"]))
+statuses = st.one_of(st.sampled_from(["enabled", "disabled", "", None, "Enabled"]), st.text(max_size=10))
+
+# --- fixtures -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hubs(db):
+    return [
+        LinkedIotHub.objects.create(
+            host_name=f"hub-{i}.azure-devices.net", shared_access_key_name="o", shared_access_key="a2V5"
+        )
+        for i in range(3)
+    ]
+
+
+@pytest.fixture(scope="module")
+def certificates():
+    if not (VECTORS_DIR / "vectors.json").is_file():
+        pytest.skip("test vectors not found")
+    return {
+        name: parse_certificate((VECTORS_DIR / name).read_bytes())
+        for name in [
+            "intermediate-ca.pem",
+            "intermediate-ca-2.pem",
+            "root-ca.pem",
+            "expired-ca.pem",
+            "device-001.pem",
+            "device-002.pem",
+            "device-bad-cn.pem",
+        ]
+    }
+
+
+@pytest.fixture
+def used_certificate(db, certificates):
+    """intermediate-ca-2.pem already belongs to a group, so reusing it must be refused."""
+    enrollment_group_create(
+        enrollment_group_id="holder",
+        attestation_type="x509",
+        signing_certificates={"primary": certificates["intermediate-ca-2.pem"]},
+    )
+
+
+@pytest.fixture
+def ca_references(db, certificates):
+    fields = certificates["root-ca.pem"].model_fields()
+    return [
+        CaCertificate.objects.create(name="verified", is_verified=True, **fields),
+        CaCertificate.objects.create(name="unverified", is_verified=False, **fields),
+    ]
+
+
+# --- running one example ------------------------------------------------------------------------------
+
+
+class _Rollback(Exception):
+    pass
+
+
+def attempt(call, kwargs: dict, outcomes: Counter, check=None) -> None:
+    """Call a service in a rolled-back savepoint; record success or field error; anything else fails."""
+    try:
+        with transaction.atomic():
+            result = call(**kwargs)
+            if check:
+                check(result)
+            raise _Rollback
+    except _Rollback:
+        outcomes["success"] += 1
+    except ValidationError as exc:
+        assert hasattr(exc, "error_dict"), f"not keyed by field: {exc!r} for {kwargs!r}"
+        assert set(exc.error_dict) <= ERROR_FIELDS, (exc.message_dict, kwargs)
+        assert all(m.strip() for ms in exc.message_dict.values() for m in ms)
+        outcomes["field error"] += 1
+
+
+def stored_as_given(model, given: dict):
+    """On success, the mutated fields read back from the database exactly as given."""
+
+    def check(obj) -> None:
+        fresh = model.objects.get(pk=obj.pk)
+        for field, value in given.items():
+            if field == "iot_hubs":
+                assert {h.pk for h in fresh.iot_hubs.all()} == {h.pk for h in value}
+            elif field in ("initial_twin_tags", "initial_twin_desired_properties"):
+                assert getattr(fresh, field) == (value if value is not None else {}), field
+            elif field in ("primary_key", "secondary_key") and fresh.attestation_type == "symmetricKey":
+                assert getattr(fresh, field) == value if value else getattr(fresh, field)  # blank: generated
+            elif field in ("enrollment_group_id", "registration_id", "device_id", "webhook_url", "api_version"):
+                assert getattr(fresh, field) == value, field  # byte for byte
+            elif field == "optional_device_information":
+                assert fresh.optional_device_information == value
+
+    return check
+
+
+def assert_both(outcomes: Counter) -> None:
+    assert outcomes["success"] > 0 and outcomes["field error"] > 0, outcomes
+
+
+# --- enrollment_group_create -------------------------------------------------------------------------------
+
+GROUP_BASE = {"enrollment_group_id": "Prop-Base", "attestation_type": "symmetricKey"}
+
+
+@st.composite
+def group_mutations(draw, hubs, certificates, cas):
+    kind = draw(
+        st.sampled_from(
+            [
+                "id",
+                "id",
+                "attestation",
+                "keys",
+                "status",
+                "reprovision",
+                "allocation",
+                "allocation",
+                "edge",
+                "tags",
+                "desired",
+                "tags_text",
+                "desired_text",
+                "x509_signing",
+                "x509_ca",
+            ]
+        )
+    )
+    if kind == "id":
+        return {"enrollment_group_id": draw(dps_ids)}
+    if kind == "attestation":
+        return {"attestation_type": draw(st.sampled_from(["symmetricKey", "x509", "tpm", "bogus", ""]))}
+    if kind == "keys":
+        return {draw(st.sampled_from(["primary_key", "secondary_key"])): draw(symmetric_keys)}
+    if kind == "status":
+        return {"provisioning_status": draw(statuses)}
+    if kind == "reprovision":
+        return {"update_hub_assignment": draw(booleanish), "migrate_device_data": draw(booleanish)}
+    if kind == "allocation":
+        return draw(allocation_combos(hubs))
+    if kind == "edge":
+        return {"iot_edge": draw(booleanish)}
+    if kind in ("tags", "desired"):
+        return {f"initial_twin_{'tags' if kind == 'tags' else 'desired_properties'}": draw(twins)}
+    if kind in ("tags_text", "desired_text"):
+        field = "initial_twin_tags" if kind == "tags_text" else "initial_twin_desired_properties"
+        return {field: ("text", draw(twin_texts()))}
+    names = list(certificates)
+    if kind == "x509_signing":
+        primary = certificates[draw(st.sampled_from(names))]
+        secondary = draw(st.one_of(st.none(), st.sampled_from(names).map(certificates.get)))
+        return {"attestation_type": "x509", "signing_certificates": {"primary": primary, "secondary": secondary}}
+    return {
+        "attestation_type": "x509",
+        "ca_primary": draw(st.one_of(st.none(), st.sampled_from(cas))),
+        "ca_secondary": draw(st.one_of(st.none(), st.sampled_from(cas))),
+    }
+
+
+def typed_twins(kwargs: dict, outcomes: Counter) -> bool:
+    """Parse twins given as text like the form does; a parse error is the field error. False if refused."""
+    for field in ("initial_twin_tags", "initial_twin_desired_properties"):
+        value = kwargs.get(field)
+        if isinstance(value, tuple) and value[:1] == ("text",):
+            try:
+                kwargs[field] = twin.parse_json_object(value[1], what=field)
+            except InvalidTwinError as exc:
+                assert str(exc).strip()
+                outcomes["field error"] += 1
+                return False
+    return True
+
+
+def test_enrollment_group_create_never_fails_unexpectedly(hubs, certificates, used_certificate, ca_references):
+    enrollment_group_create(**GROUP_BASE)  # the base submission is valid …
+    EnrollmentGroup.objects.filter(enrollment_group_id="Prop-Base").delete()  # … and is created fresh below
+    outcomes: Counter = Counter()
+
+    @PROPERTY_SETTINGS
+    @given(mutation=group_mutations(hubs, certificates, ca_references))
+    def run(mutation):
+        kwargs = {**GROUP_BASE, **mutation}
+        if typed_twins(kwargs, outcomes):
+            given_fields = {k: v for k, v in kwargs.items() if k not in ("attestation_type",)}
+            attempt(enrollment_group_create, kwargs, outcomes, stored_as_given(EnrollmentGroup, given_fields))
+
+    run()
+    assert_both(outcomes)
+
+
+# --- individual_enrollment_create ----------------------------------------------------------------------------
+
+INDIVIDUAL_BASE = {"registration_id": "prop-device", "attestation_type": "symmetricKey"}
+
+
+@st.composite
+def individual_mutations(draw, hubs, certificates, tpm_key):
+    kind = draw(
+        st.sampled_from(
+            [
+                "id",
+                "id",
+                "device",
+                "attestation",
+                "keys",
+                "tpm",
+                "srk",
+                "odi",
+                "status",
+                "allocation",
+                "allocation",
+                "edge",
+                "tags",
+                "desired",
+                "tags_text",
+                "x509",
+            ]
+        )
+    )
+    if kind == "id":
+        return {"registration_id": draw(dps_ids)}
+    if kind == "device":
+        return {"device_id": draw(device_ids)}
+    if kind == "attestation":
+        return {"attestation_type": draw(st.sampled_from(["symmetricKey", "x509", "tpm", "bogus", ""]))}
+    if kind == "keys":
+        return {draw(st.sampled_from(["primary_key", "secondary_key"])): draw(symmetric_keys)}
+    if kind in ("tpm", "srk"):
+        raw = base64.b64decode(tpm_key)
+        key = draw(
+            st.one_of(
+                st.just(tpm_key),
+                st.binary(max_size=40).map(lambda b: base64.b64encode(b).decode()),
+                st.integers(0, len(raw)).map(lambda n: base64.b64encode(raw[:n]).decode()),
+                st.tuples(st.integers(0, len(raw) - 1), st.integers(0, 255)).map(
+                    lambda t: base64.b64encode(raw[: t[0]] + bytes([t[1]]) + raw[t[0] + 1 :]).decode()
+                ),
+                st.text(any_char, max_size=30),
+            )
+        )
+        if kind == "tpm":
+            return {"attestation_type": "tpm", "endorsement_key": key}
+        return {"attestation_type": "tpm", "endorsement_key": tpm_key, "storage_root_key": key}
+    if kind == "odi":
+        return {"optional_device_information": draw(st.one_of(st.none(), twins))}
+    if kind == "status":
+        return {"provisioning_status": draw(statuses)}
+    if kind == "allocation":
+        return draw(allocation_combos(hubs))
+    if kind == "edge":
+        return {"iot_edge": draw(booleanish)}
+    if kind in ("tags", "desired"):
+        return {f"initial_twin_{'tags' if kind == 'tags' else 'desired_properties'}": draw(twins)}
+    if kind == "tags_text":
+        return {"initial_twin_tags": ("text", draw(twin_texts()))}
+    names = list(certificates)
+    return {
+        "attestation_type": "x509",
+        "registration_id": draw(st.sampled_from(["", "device-001", "DEVICE-001", "device-002", "other"])),
+        "client_certificates": {
+            "primary": certificates[draw(st.sampled_from(names))],
+            "secondary": draw(st.one_of(st.none(), st.sampled_from(names).map(certificates.get))),
+        },
+    }
+
+
+def test_individual_enrollment_create_never_fails_unexpectedly(hubs, certificates, used_certificate, vectors):
+    individual_enrollment_create(**INDIVIDUAL_BASE)
+    IndividualEnrollment.objects.filter(registration_id="prop-device").delete()
+    outcomes: Counter = Counter()
+
+    @PROPERTY_SETTINGS
+    @given(mutation=individual_mutations(hubs, certificates, vectors["tpm"]["endorsement_key"]))
+    def run(mutation):
+        kwargs = {**INDIVIDUAL_BASE, **mutation}
+        if typed_twins(kwargs, outcomes):
+            given_fields = {
+                k: v
+                for k, v in kwargs.items()
+                if k not in ("attestation_type", "registration_id", "client_certificates")
+            }
+            attempt(individual_enrollment_create, kwargs, outcomes, stored_as_given(IndividualEnrollment, given_fields))
+
+    run()
+    assert_both(outcomes)
+
+
+# --- enrollment_update -------------------------------------------------------------------------------------
+
+
+@st.composite
+def update_mutations(draw, hubs, tpm_key, individual: bool):
+    kinds = [
+        "keys",
+        "status",
+        "reprovision",
+        "allocation",
+        "allocation",
+        "hubs",
+        "edge",
+        "tags",
+        "desired",
+        "tags_text",
+        "attestation",
+    ]
+    if individual:
+        kinds += ["device", "tpm", "odi"]
+    kind = draw(st.sampled_from(kinds))
+    if kind == "keys":
+        return {draw(st.sampled_from(["primary_key", "secondary_key"])): draw(symmetric_keys)}
+    if kind == "status":
+        return {"provisioning_status": draw(statuses)}
+    if kind == "reprovision":
+        return {"update_hub_assignment": draw(booleanish), "migrate_device_data": draw(booleanish)}
+    if kind == "allocation":
+        return draw(allocation_combos(hubs))
+    if kind == "hubs":
+        return {"iot_hubs": draw(hub_choices(hubs))}
+    if kind == "edge":
+        return {"iot_edge": draw(booleanish)}
+    if kind in ("tags", "desired"):
+        return {f"initial_twin_{'tags' if kind == 'tags' else 'desired_properties'}": draw(twins)}
+    if kind == "tags_text":
+        return {"initial_twin_tags": ("text", draw(twin_texts()))}
+    if kind == "attestation":
+        return {"attestation_type": draw(st.sampled_from(["symmetricKey", "x509", "tpm", ""]))}
+    if kind == "device":
+        return {"device_id": draw(device_ids)}
+    if kind == "tpm":
+        return {"endorsement_key": draw(st.one_of(st.just(tpm_key), st.just(""), st.text(any_char, max_size=20)))}
+    return {"optional_device_information": draw(st.one_of(st.none(), twins))}
+
+
+@pytest.mark.parametrize("kind", ["group", "individual", "individual-tpm"])
+def test_enrollment_update_never_fails_unexpectedly(kind, hubs, vectors):
+    tpm_key = vectors["tpm"]["endorsement_key"]
+    if kind == "group":
+        enrollment = enrollment_group_create(**GROUP_BASE, iot_hubs=hubs[:1], initial_twin_tags={"version": "2.1"})
+    elif kind == "individual":
+        enrollment = individual_enrollment_create(**INDIVIDUAL_BASE, iot_hubs=hubs[:2])
+    else:
+        enrollment = individual_enrollment_create(
+            registration_id="prop-tpm", attestation_type="tpm", endorsement_key=tpm_key
+        )
+    model = type(enrollment)
+    outcomes: Counter = Counter()
+
+    @settings(PROPERTY_SETTINGS, max_examples=1000 if kind != "individual-tpm" else 300)
+    @given(changes=update_mutations(hubs, tpm_key, individual=kind != "group"))
+    def run(changes):
+        changes = dict(changes)
+        if typed_twins(changes, outcomes):
+            given_fields = {k: v for k, v in changes.items() if k != "attestation_type"}
+            attempt(
+                enrollment_update,
+                {"enrollment": enrollment, "expected_etag": None, "changes": changes},
+                outcomes,
+                stored_as_given(model, given_fields),
+            )
+
+    run()
+    assert_both(outcomes)
