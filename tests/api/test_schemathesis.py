@@ -5,7 +5,9 @@ import json
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.management import call_command
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
@@ -16,6 +18,17 @@ from .conftest import token_for
 pytestmark = pytest.mark.django_db
 
 SCHEMA_PATH = "/api/schema/?format=json"
+
+
+@pytest.fixture
+def keep_db_connection():
+    """Calling the WSGI app directly (not through Django's test client) would close the test's
+    database connection at the end of each request; detach that, as the test client does."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 def test_openapi_document_is_served_publicly_and_lists_every_operation(client):
@@ -46,7 +59,7 @@ def test_browsable_docs_work_offline(client):
 
 
 @pytest.mark.parametrize("mode, examples", [(GenerationMode.POSITIVE, 120), (GenerationMode.NEGATIVE, 60)])
-def test_generated_requests_never_cause_a_server_error(owner, mode, examples):
+def test_generated_requests_never_cause_a_server_error(owner, keep_db_connection, mode, examples):
     schema = schemathesis.openapi.from_wsgi(SCHEMA_PATH, application)
     # schemathesis's WSGI client sends Host: localhost; the token names that host.
     token = token_for(owner, resource="localhost")
