@@ -1,14 +1,16 @@
 """`manage.py bench_enrollment_list` (`make bench`): server time and SQL queries of the Individual
 enrollments list at two table sizes (issue 3, Benchmark).
 
-For each size, a worker process gets a fresh database (a temporary SQLite file, or with
-`--postgres URL` a throwaway PostgreSQL database), migrates it, seeds the enrollments with
-`bulk_create` in batches (every other one with a registration record, so the registration status
-column does real work), then requests three pages with Django's test client, signed in: the first
+Each size gets a fresh database (a temporary SQLite file, or with `--postgres URL` a throwaway
+PostgreSQL database) that a worker process migrates and seeds with `bulk_create` in batches (every
+other enrollment with a registration record, so the registration status column does real work).
+Then one measuring process requests three pages with Django's test client, signed in: the first
 page, a filtered page (`Filter` = a registration ID prefix in upper case) and a deep page (the 500th
-page of 20, or the deepest there is). Each figure is the median of `--runs` timed requests after
-warm-up; queries are counted on one more request. The parent prints both sizes side by side with
-the ratio and the targets: ≤ 50 ms per page, ≤ 6 queries per page, large ≤ 1.5 × small.
+page of 20, or the deepest full one). It alternates between the two databases request by request,
+so load from anything else on the machine weighs on both sizes alike. Each figure is the median of
+`--runs` timed requests after 3 warm-up rounds; queries are counted on one more request. The
+report shows both sizes side by side with the ratio, and the targets: ≤ 50 ms per page, ≤ 6
+queries per page, large ≤ 1.5 × small.
 """
 
 import argparse
