@@ -334,3 +334,31 @@ def test_link_a_new_hub_round_trip_checks_the_new_hub(admin_client):
     html = admin_client.get(tab_url(draft, "iot-hubs")).content.decode()
     assert re.search(rf'value="{new.pk}"\s+id="id_iot_hubs_\d+" checked', html)
     assert '<option value="geoLatency" selected>' in html
+
+
+def test_a_refusal_without_a_field_stays_on_review(admin_client, settings):
+    settings.DPS_MAX_SYMMETRIC_KEY_GROUPS = 0
+    draft = start(admin_client)
+    post_tab(admin_client, draft, "registration", "review", REGISTRATION)
+    response = admin_client.post(tab_url(draft, "review"), {"_tab": "review", "_nav": "create"}, headers=HX)
+    html = response.content.decode()
+    assert "the most allowed (quota 0)" in html and 'name="_tab" value="review"' in html
+    assert re.search(r'id="tab-review"[^>]*aria-invalid="true"', html, re.S)
+    assert not EnrollmentGroup.objects.exists()
+
+
+def test_secondary_certificate_can_be_removed(admin_client, vectors_dir):
+    draft = start(admin_client)
+    data = {**REGISTRATION, "attestation": "x509SigningCertificates"}
+    post_tab(admin_client, draft, "registration", "registration", data, "refresh")
+    with open(vectors_dir / "intermediate-ca-2.pem", "rb") as pem:
+        html = post_tab(
+            admin_client, draft, "registration", "registration", data, "refresh", {"secondary_certificate": pem}
+        ).content.decode()
+    assert "Remove the secondary certificate" in html and "Example Intermediate CA 2" in html
+    html = post_tab(
+        admin_client, draft, "registration", "registration", {**data, "remove_secondary_certificate": "on"}, "refresh"
+    ).content.decode()
+    assert "Example Intermediate CA 2" not in html and "Remove the secondary certificate" not in html
+    draft.refresh_from_db()
+    assert draft.data["certificates"] == {}
