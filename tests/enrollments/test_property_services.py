@@ -6,9 +6,6 @@ Each example runs inside a savepoint that is rolled back, so examples do not see
 SQLite and PostgreSQL (DATABASE_URL).
 """
 
-import base64
-import json
-import string
 from collections import Counter
 
 import pytest
@@ -23,6 +20,7 @@ from enrollments.exceptions import InvalidTwinError
 from enrollments.models import CaCertificate, EnrollmentGroup, IndividualEnrollment, LinkedIotHub
 from enrollments.services.enrollments import enrollment_group_create, enrollment_update, individual_enrollment_create
 from tests.conftest import VECTORS_DIR
+from tests.enrollments import property_strategies as ps
 
 pytestmark = pytest.mark.django_db
 
@@ -62,104 +60,16 @@ ERROR_FIELDS = {
     "initial_twin_desired_properties",
 }
 
-# --- strategies -------------------------------------------------------------------------------------
+# --- strategies (property_strategies.py holds the shared ones) --------------------------------------
 
-any_char = st.characters(exclude_categories=[])  # every code point, surrogates and NUL included
-id_char = st.one_of(st.sampled_from(string.ascii_letters + string.digits + "-._:"), any_char)
-dps_ids = st.one_of(
-    st.text(id_char, max_size=140),
-    st.text(st.sampled_from(string.ascii_letters + string.digits + "-._:"), min_size=1, max_size=140),
-    st.integers(120, 135).map(lambda n: "a" * n),
-    st.sampled_from(["DEVICE001", "dev.01:a_b-c", "grp-", "Prop-Base", "x.", "x:", "x_", ""]),
-)
-device_ids = st.one_of(
-    st.text(st.sampled_from(string.ascii_letters + string.digits + "-.%_*?!(),:=@$'"), max_size=135),
-    st.text(any_char, max_size=20),
-)
-symmetric_keys = st.one_of(
-    st.binary(min_size=0, max_size=100).map(lambda b: base64.b64encode(b).decode()),
-    st.integers(10, 70).map(lambda n: base64.b64encode(b"k" * n).decode()),
-    st.text(any_char, max_size=100),
-    st.binary(min_size=10, max_size=70).map(lambda b: base64.b64encode(b).decode().rstrip("=") + "===="),
-    st.sampled_from(["a\x00b", "", " ", "AAAA====", "\ud800" * 4]),
-)
-json_keys = st.one_of(st.text(max_size=8), st.sampled_from(["version", "a.b", "$x", "a b", "", "\x00", "k\t"]))
-json_leaves = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.text(any_char, max_size=20),
-)
-json_values = st.recursive(
-    json_leaves,
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(json_keys, children, max_size=3),
-    max_leaves=12,
-)
-json_objects = st.dictionaries(json_keys, json_values, max_size=4)
-
-
-def nested(levels: int) -> dict:
-    value: dict = {"leaf": 1}
-    for i in range(levels - 1):
-        value = {f"l{i}": value}
-    return value
-
-
-def padded(total: int) -> dict:
-    return {"k": "x" * max(total - 8, 0)}  # {"k":"…"} is 8 bytes around the value
-
-
-def corrupt(text: str, draw) -> str:
-    """Delete, insert or swap one character of otherwise valid JSON text."""
-    if not text:
-        return text
-    i = draw(st.integers(0, len(text) - 1))
-    how = draw(st.sampled_from(["delete", "insert", "replace"]))
-    if how == "delete":
-        return text[:i] + text[i + 1 :]
-    char = draw(st.sampled_from(list('{}[]":,\\ 0aN\x00')))
-    return text[:i] + char + text[i + (how == "replace") :]
-
-
-twins = st.one_of(
-    json_objects,
-    st.integers(1, 14).map(nested),
-    st.sampled_from([8180, 8192, 8193, 32768, 32769]).map(padded),
-    json_values,  # not always an object
-)
-
-
-@st.composite
-def twin_texts(draw):
-    """Twins typed as text, as the wizard receives them: parsed like the form does, or refused."""
-    value = draw(twins)
-    try:
-        text = json.dumps(value, ensure_ascii=draw(st.booleans()), indent=draw(st.sampled_from([None, 2])))
-    except ValueError:
-        text = str(value)
-    if draw(st.booleans()):
-        text = corrupt(text, draw)
-    if draw(st.integers(0, 9)) == 0:
-        text = draw(st.text(any_char, max_size=40))
-    return text
-
-
-webhook_urls = st.one_of(
-    st.builds(
-        lambda host, path, query: f"https://{host}/{path}?{query}",
-        st.sampled_from(["fn.azurewebsites.net", "127.0.0.1:7071", "h"]),
-        st.text(st.sampled_from(string.ascii_letters + "/-_.%"), max_size=20),
-        st.text(st.sampled_from(string.ascii_letters + string.digits + "=&%+;/?#"), max_size=60),
-    ),
-    st.text(any_char, max_size=60),
-    st.sampled_from(["", "ftp://h/x", "https://", "https://h/" + "a" * 2040, "https://h/?code=a b"]),
-)
-api_versions = st.one_of(
-    st.sampled_from(["2021-10-01", "2018-09-01-preview", "2018-08-31", "2019-03-31", "latest", "", "2021-02-30"]),
-    st.text(max_size=70),
-)
-policies = st.sampled_from([None, "hashed", "geoLatency", "static", "custom", "bogus", ""])
+dps_ids = ps.dps_ids()
+device_ids = ps.device_ids()
+symmetric_keys = ps.symmetric_keys()
+twins = ps.twins()
+twin_texts = ps.twin_texts
+webhook_urls = ps.webhook_urls()
+api_versions, policies, booleanish, statuses = ps.api_versions, ps.policies, ps.booleanish, ps.statuses
+any_char = ps.any_char
 
 
 @st.composite
@@ -178,9 +88,6 @@ def hub_choices(hubs):
         st.lists(st.sampled_from([*hubs, "not-linked.azure-devices.net", LinkedIotHub(host_name="x.y")]), max_size=2),
     )
 
-
-booleanish = st.one_of(st.none(), st.booleans(), st.sampled_from(["yes", "true", "1", "", "maybe"]))
-statuses = st.one_of(st.sampled_from(["enabled", "disabled", "", None, "Enabled"]), st.text(max_size=10))
 
 # --- fixtures -------------------------------------------------------------------------------------------
 
@@ -408,18 +315,7 @@ def individual_mutations(draw, hubs, certificates, tpm_key):
     if kind == "keys":
         return {draw(st.sampled_from(["primary_key", "secondary_key"])): draw(symmetric_keys)}
     if kind in ("tpm", "srk"):
-        raw = base64.b64decode(tpm_key)
-        key = draw(
-            st.one_of(
-                st.just(tpm_key),
-                st.binary(max_size=40).map(lambda b: base64.b64encode(b).decode()),
-                st.integers(0, len(raw)).map(lambda n: base64.b64encode(raw[:n]).decode()),
-                st.tuples(st.integers(0, len(raw) - 1), st.integers(0, 255)).map(
-                    lambda t: base64.b64encode(raw[: t[0]] + bytes([t[1]]) + raw[t[0] + 1 :]).decode()
-                ),
-                st.text(any_char, max_size=30),
-            )
-        )
+        key = draw(ps.endorsement_keys(tpm_key))
         if kind == "tpm":
             return {"attestation_type": "tpm", "endorsement_key": key}
         return {"attestation_type": "tpm", "endorsement_key": tpm_key, "storage_root_key": key}
