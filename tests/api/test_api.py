@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from enrollments.models import EnrollmentGroup, IndividualEnrollment, LinkedIotHub, RegistrationRecord
 from enrollments.models import SharedAccessPolicy as Policy
@@ -443,3 +444,65 @@ def test_api_writes_are_portal_rows_and_portal_writes_are_api_records(api, admin
     assert api.post("/enrollments/from-portal/attestationmechanism").json()["symmetricKey"]["primaryKey"] == (
         portal.primary_key
     )
+    page = admin_client.get(reverse("enrollments:individual_enrollment_list")).content.decode()
+    assert "from-api" in page and "from-portal" in page
+
+
+# --- credentials replaced by PUT (services.enrollment_x509_replace, endorsement key check) ---------
+
+
+def test_put_replaces_an_x509_client_certificate_and_checks_the_cn(api):
+    from tests.conftest import make_certificate
+
+    first, _ = make_certificate("cam-1")
+    second, _ = make_certificate("cam-1")
+    other_cn, _ = make_certificate("cam-2")
+    body = {
+        "registrationId": "cam-1",
+        "attestation": {"type": "x509", "x509": {"clientCertificates": {"primary": {"certificate": first.decode()}}}},
+    }
+    created = api.put("/enrollments/cam-1", body).json()
+    old = created["attestation"]["x509"]["clientCertificates"]["primary"]["info"]["sha256Thumbprint"]
+    body["attestation"]["x509"]["clientCertificates"]["primary"]["certificate"] = second.decode()
+    replaced = api.put("/enrollments/cam-1", body, headers={"If-Match": created["etag"]}).json()
+    new = replaced["attestation"]["x509"]["clientCertificates"]["primary"]["info"]["sha256Thumbprint"]
+    assert new != old
+    assert IndividualEnrollment.objects.get().certificates.get().sha256_thumbprint == new
+    body["attestation"]["x509"]["clientCertificates"]["primary"]["certificate"] = other_cn.decode()
+    message = assert_error(api.put("/enrollments/cam-1", body), 400)["message"]
+    assert "attestation.x509.clientCertificates.primary" in message
+    assert IndividualEnrollment.objects.get().certificates.get().sha256_thumbprint == new  # rolled back
+
+
+def test_put_switches_a_group_from_signing_certificate_to_ca_reference(api, ca_certificate_pem):
+    from enrollments.attestation.x509 import parse_certificate
+    from enrollments.models import CaCertificate
+    from tests.conftest import make_certificate
+
+    body = {
+        "enrollmentGroupId": "g",
+        "attestation": {
+            "type": "x509",
+            "x509": {"signingCertificates": {"primary": {"certificate": ca_certificate_pem.decode()}}},
+        },
+    }
+    assert api.put("/enrollmentGroups/g", body).status_code == 200
+    root_pem, _ = make_certificate("Root", is_ca=True)
+    CaCertificate.objects.create(name="root", is_verified=False, **parse_certificate(root_pem).model_fields())
+    refs = {"enrollmentGroupId": "g", "attestation": {"type": "x509", "x509": {"caReferences": {"primary": "root"}}}}
+    assert "unverified" in assert_error(api.put("/enrollmentGroups/g", refs), 400)["message"]
+    CaCertificate.objects.update(is_verified=True)
+    switched = api.put("/enrollmentGroups/g", refs).json()
+    assert switched["attestation"]["x509"] == {"caReferences": {"primary": "root"}}
+    group = EnrollmentGroup.objects.get()
+    assert group.ca_primary.name == "root"
+    assert not group.certificates.exists()
+
+
+def test_put_checks_a_replaced_endorsement_key(api, vectors):
+    ek = vectors["tpm"]["endorsement_key"]
+    body = {"registrationId": "tpm-1", "attestation": {"type": "tpm", "tpm": {"endorsementKey": ek}}}
+    assert api.put("/enrollments/tpm-1", body).status_code == 200
+    body["attestation"]["tpm"]["endorsementKey"] = "c2hvcnQ="
+    assert "attestation.tpm.endorsementKey" in assert_error(api.put("/enrollments/tpm-1", body), 400)["message"]
+    assert IndividualEnrollment.objects.get().endorsement_key == ek
