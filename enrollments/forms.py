@@ -171,6 +171,17 @@ class WizardTabForm(forms.Form):
                     self.add_error(name if name in self.fields else None, message)
 
 
+def device_id_field() -> forms.CharField:
+    """`IoT Hub Device ID` (optional: blank means the registration ID), used by the wizard and the details page."""
+    return forms.CharField(
+        label="IoT Hub Device ID",
+        required=False,
+        max_length=constants.DEVICE_ID_MAX_LENGTH + 64,
+        validators=[validators.validate_device_id],
+        help_text=DEVICE_ID_HELP,
+    )
+
+
 def _key_field(label: str) -> forms.CharField:
     return forms.CharField(
         label=label,
@@ -356,13 +367,7 @@ class IndividualEnrollmentRegistrationForm(_RegistrationMixin, WizardTabForm):
                 max_length=constants.REGISTRATION_ID_MAX_LENGTH + 64,
                 validators=[validators.validate_registration_id],
             )
-        self.fields["device_id"] = forms.CharField(
-            label="IoT Hub Device ID",
-            required=False,
-            max_length=constants.DEVICE_ID_MAX_LENGTH + 64,
-            validators=[validators.validate_device_id],
-            help_text=DEVICE_ID_HELP,
-        )
+        self.fields["device_id"] = device_id_field()
         self._status_fields()
 
     def clean(self):

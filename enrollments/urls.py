@@ -45,6 +45,21 @@ urlpatterns = [
         details.enrollment_group_detail,
         name="enrollment_group_detail",
     ),
+    path(
+        "enrollment-groups/<str:enrollment_group_id>/details/<slug:tab>/",
+        details.enrollment_group_detail,
+        name="enrollment_group_detail_tab",
+    ),
+    path(
+        "enrollment-groups/<str:enrollment_group_id>/keys/<slug:slot>/",
+        details.enrollment_group_key,
+        name="enrollment_group_key",
+    ),
+    path(
+        "enrollment-groups/<str:enrollment_group_id>/delete/",
+        details.enrollment_group_delete,
+        name="enrollment_group_delete",
+    ),
     path("individual-enrollments/add/", wizard.individual_enrollment_add, name="individual_enrollment_add"),
     path(
         "individual-enrollments/add/<uuid:draft_id>/<slug:tab>/",
@@ -55,6 +70,21 @@ urlpatterns = [
         "individual-enrollments/<str:registration_id>/details/",
         details.individual_enrollment_detail,
         name="individual_enrollment_detail",
+    ),
+    path(
+        "individual-enrollments/<str:registration_id>/details/<slug:tab>/",
+        details.individual_enrollment_detail,
+        name="individual_enrollment_detail_tab",
+    ),
+    path(
+        "individual-enrollments/<str:registration_id>/keys/<slug:slot>/",
+        details.individual_enrollment_key,
+        name="individual_enrollment_key",
+    ),
+    path(
+        "individual-enrollments/<str:registration_id>/delete/",
+        details.individual_enrollment_delete,
+        name="individual_enrollment_delete",
     ),
     path("shared-access-policies/", policy_views.shared_access_policy_list, name="shared_access_policy_list"),
     path("shared-access-policies/add/", policy_views.shared_access_policy_add, name="shared_access_policy_add"),

@@ -1,0 +1,306 @@
+"""Edit-mode forms of the details pages (ui-contract.md § Details pages; issue 3 item 3).
+
+The page is the wizard's three form tabs in edit mode, all inside ONE <form>, switched on the client
+(static/js/details.js), so unsaved edits on one tab survive a switch to another: every tab's values
+are posted with every `Save`. No server-side draft is kept. The tab forms are the wizard's own:
+`IotHubsForm` and `DeviceSettingsForm` as they are (hubs with one tweak), and a registration form
+built from the wizard's `_RegistrationMixin` whose attestation and names are `disabled`; the
+credentials (keys, certificates, endorsement key) are not form fields at all, they are shown
+read-only by the template (keys masked, fetched on `Show` / `Copy`).
+
+`EnrollmentDetailsForms` binds the three forms to one POST and turns their cleaned values into
+`changes` for `services.enrollments.enrollment_update`: only the fields whose value differs from
+the stored one, so a field the user did not touch is never rewritten (issue 4).
+"""
+
+import json
+from typing import Any
+
+from crispy_bootstrap5.bootstrap5 import Switch
+from crispy_forms.layout import HTML, Layout
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import QueryDict
+
+from . import constants, validators
+from .choices import (
+    REPROVISION_FLAGS,
+    AllocationPolicy,
+    AttestationType,
+    GroupAttestation,
+    IndividualAttestation,
+)
+from .forms import (
+    SELECT_AT_LEAST_ONE_HUB,
+    X509_REGISTRATION_ID_HELP,
+    DeviceSettingsForm,
+    IotHubsForm,
+    WizardTabForm,
+    _RegistrationMixin,
+    device_id_field,
+)
+from .models import EnrollmentGroup, IndividualEnrollment, ProvisioningService
+from .templatetags.portal_tags import mask_webhook_secret
+from .webhook_urls import still_masked, unmask_webhook_secret
+
+REGISTRATION, IOT_HUBS, DEVICE_SETTINGS = "registration", "iot-hubs", "device-settings"
+FORM_TABS = (REGISTRATION, IOT_HUBS, DEVICE_SETTINGS)
+WEBHOOK_MASK_LEFT = "The webhook URL still shows a masked code= key (••••) that cannot be restored: type the key again."
+# Service (model) field → the details form field that shows it; unlisted names are the same.
+SERVICE_FIELD_TO_FORM_FIELD = {
+    "attestation_type": "attestation",
+    "update_hub_assignment": "reprovision_policy",
+    "migrate_device_data": "reprovision_policy",
+    "iot_hub_host_name": "iot_hubs",
+}
+
+Enrollment = EnrollmentGroup | IndividualEnrollment
+
+
+def attestation_value(enrollment: Enrollment) -> str:
+    """The wizard's `Attestation` option value the enrollment was made with."""
+    if isinstance(enrollment, EnrollmentGroup):
+        if enrollment.attestation_type == AttestationType.SYMMETRIC_KEY:
+            return GroupAttestation.SYMMETRIC_KEY
+        if enrollment.attestation_type == AttestationType.TPM:
+            return GroupAttestation.TPM
+        return GroupAttestation.X509_CA if enrollment.uses_ca_references else GroupAttestation.X509_SIGNING
+    return IndividualAttestation(enrollment.attestation_type).value
+
+
+def twin_text(value: dict | None) -> str:
+    """A stored twin section as the textarea shows it (indented JSON, key order kept)."""
+    return json.dumps(value or {}, indent=2, ensure_ascii=False)
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    """Equal as JSON text, key order included (a reordered object counts as a change)."""
+    return json.dumps(a, ensure_ascii=False) == json.dumps(b, ensure_ascii=False)
+
+
+def initial_values(enrollment: Enrollment, service: ProvisioningService) -> dict[str, Any]:
+    """The values the details forms start from: the stored enrollment in the forms' terms.
+
+    The allocation policy is the effective one (the service default when the enrollment has none);
+    the webhook URL is masked (`code=••••`); twins are indented JSON.
+    """
+    values: dict[str, Any] = {
+        "attestation": attestation_value(enrollment),
+        "provisioning_status": enrollment.is_enabled,
+        "reprovision_policy": enrollment.reprovision_policy,
+        "iot_hubs": [hub.pk for hub in enrollment.iot_hubs.all()],
+        "allocation_policy": enrollment.effective_allocation_policy(service),
+        "webhook_url": mask_webhook_secret(enrollment.webhook_url),
+        "api_version": enrollment.api_version,
+        "iot_edge": enrollment.iot_edge,
+        "initial_twin_tags": twin_text(enrollment.initial_twin_tags),
+        "initial_twin_desired_properties": twin_text(enrollment.initial_twin_desired_properties),
+    }
+    if isinstance(enrollment, EnrollmentGroup):
+        values["enrollment_group_id"] = enrollment.enrollment_group_id
+    else:
+        values["registration_id"] = enrollment.registration_id
+        values["device_id"] = enrollment.device_id
+    return values
+
+
+class DetailsRegistrationForm(_RegistrationMixin, WizardTabForm):
+    """`Registration + provisioning` in edit mode: `Attestation`, `Group name` / `Registration ID`
+    read-only (`disabled`); `IoT Hub Device ID` (individual), `Enable this enrollment` and
+    `Reprovision policy` editable. The credentials are drawn between the attestation and the name
+    by the template `enrollments/details/credentials.html` (a crispy HTML layout object)."""
+
+    switch_fields = ("provisioning_status",)
+
+    def __init__(self, *args, enrollment: Enrollment, **kwargs):
+        self.enrollment = enrollment
+        self.is_group = isinstance(enrollment, EnrollmentGroup)
+        self.attestation_choices = GroupAttestation.choices if self.is_group else IndividualAttestation.choices
+        super().__init__(*args, **kwargs)
+        names = list(self.fields)
+        self.helper.layout = Layout(
+            "attestation",
+            HTML('{% include "enrollments/details/credentials.html" %}'),
+            *[Switch(n) if n in self.switch_fields else n for n in names if n != "attestation"],
+        )
+
+    def build_fields(self) -> None:
+        self._attestation_field()
+        self.fields["attestation"].disabled = True
+        self.fields["attestation"].required = False
+        if self.is_group:
+            self.fields["enrollment_group_id"] = forms.CharField(
+                label="Group name", disabled=True, required=False, help_text="A group's name cannot change."
+            )
+        else:
+            self.fields["registration_id"] = forms.CharField(
+                label="Registration ID",
+                disabled=True,
+                required=False,
+                help_text=X509_REGISTRATION_ID_HELP
+                if self.enrollment.attestation_type == AttestationType.X509
+                else "A registration ID cannot change.",
+            )
+            self.fields["device_id"] = device_id_field()
+        self._status_fields()
+
+
+class WebhookUrlField(forms.CharField):
+    """`Webhook URL` shown masked: what comes back is unmasked against the stored URL before the
+    URL rules run (webhook_urls.unmask_webhook_secret), so an untouched URL is kept byte for byte."""
+
+    def __init__(self, *, stored: str, **kwargs):
+        self.stored = stored
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return unmask_webhook_secret(value, self.stored) if value else value
+
+    def validate(self, value):
+        super().validate(value)
+        if still_masked(value):
+            raise ValidationError(WEBHOOK_MASK_LEFT, code="masked")
+
+
+class DetailsIotHubsForm(IotHubsForm):
+    """The wizard's `IoT hubs` tab with two edit-mode differences: the webhook URL's `code=` key is
+    masked (WebhookUrlField), and an enrollment stored without target hubs (e.g. made through the
+    API) can be saved while its hubs stay untouched."""
+
+    def __init__(self, *args, stored_webhook_url: str = "", **kwargs):
+        self.stored_webhook_url = stored_webhook_url
+        super().__init__(*args, **kwargs)
+
+    def build_fields(self) -> None:
+        super().build_fields()
+        if "webhook_url" in self.fields:
+            field = self.fields["webhook_url"]
+            self.fields["webhook_url"] = WebhookUrlField(
+                stored=self.stored_webhook_url,
+                label=field.label,
+                max_length=constants.WEBHOOK_URL_MAX_LENGTH + 64,
+                validators=[validators.validate_webhook_url],
+                help_text=field.help_text + " A code= key is shown as ••••; leave it so to keep it.",
+            )
+            self.fields["webhook_url"].widget.attrs.update(field.widget.attrs)
+
+    def clean(self):
+        hubs = self.cleaned_data.get("iot_hubs")
+        untouched_empty = hubs is not None and not hubs and "iot_hubs" not in self.changed_data
+        cleaned = super().clean()
+        if untouched_empty and SELECT_AT_LEAST_ONE_HUB in self.errors.get("iot_hubs", []):
+            del self._errors["iot_hubs"]
+            cleaned["iot_hubs"] = hubs
+        return cleaned
+
+
+class EnrollmentDetailsForms:
+    """The three tab forms of one details page, bound to the same data (field names are distinct).
+
+    `data` None: unbound, showing the stored values. `refresh`: a re-render after a choice that
+    changes which fields exist (allocation policy): nothing is validated or shown as an error, and
+    fields that were not on the page (webhook URL, API version) start from the stored values.
+    """
+
+    def __init__(self, enrollment: Enrollment, data: QueryDict | None = None, *, url: str, refresh: bool = False):
+        self.enrollment = enrollment
+        self.service = ProvisioningService.objects.get_current()
+        self.initial = initial_values(enrollment, self.service)
+        if data is not None and refresh:
+            data = data.copy()
+            for name in ("webhook_url", "api_version"):
+                if name not in data:
+                    data[name] = self.initial[name]
+        self.refresh = refresh
+        common = {"data": data, "initial": self.initial, "tab_url": url}
+        self.forms = {
+            REGISTRATION: DetailsRegistrationForm(enrollment=enrollment, **common),
+            IOT_HUBS: DetailsIotHubsForm(stored_webhook_url=enrollment.webhook_url, **common),
+            DEVICE_SETTINGS: DeviceSettingsForm(**common),
+        }
+        if refresh:
+            for form in self.forms.values():
+                form.hide_errors()
+
+    def __getitem__(self, slug: str):
+        return self.forms[slug]
+
+    def is_valid(self) -> bool:
+        return all(form.is_valid() for form in self.forms.values())
+
+    def tab_has_errors(self, slug: str) -> bool:
+        form = self.forms[slug]
+        return form.is_bound and not self.refresh and bool(form.errors)
+
+    def first_invalid_tab(self) -> str | None:
+        return next((slug for slug in FORM_TABS if self.tab_has_errors(slug)), None)
+
+    def changes(self) -> dict[str, Any]:
+        """The service changes for the values that differ from the stored enrollment (valid forms only).
+
+        Keys are `enrollment_update`'s: provisioning_status, update_hub_assignment +
+        migrate_device_data (both, when the reprovision policy changed), device_id, iot_hubs,
+        allocation_policy, webhook_url, api_version, iot_edge, initial_twin_tags,
+        initial_twin_desired_properties. A twin counts as changed when its JSON text differs.
+        """
+        enrollment = self.enrollment
+        registration = self.forms[REGISTRATION].cleaned_data
+        hubs = self.forms[IOT_HUBS].cleaned_data
+        device = self.forms[DEVICE_SETTINGS].cleaned_data
+        changes: dict[str, Any] = {}
+
+        status = "enabled" if registration["provisioning_status"] else "disabled"
+        if status != enrollment.provisioning_status:
+            changes["provisioning_status"] = status
+        policy = registration["reprovision_policy"]
+        if policy != enrollment.reprovision_policy:
+            changes["update_hub_assignment"], changes["migrate_device_data"] = REPROVISION_FLAGS[policy]
+        if isinstance(enrollment, IndividualEnrollment) and registration.get("device_id", "") != enrollment.device_id:
+            changes["device_id"] = registration.get("device_id", "")
+
+        chosen = list(hubs["iot_hubs"])
+        if {hub.pk for hub in chosen} != set(self.initial["iot_hubs"]):
+            changes["iot_hubs"] = chosen
+        allocation = hubs["allocation_policy"]
+        if allocation != self.initial["allocation_policy"]:
+            changes["allocation_policy"] = allocation
+        if allocation == AllocationPolicy.CUSTOM:
+            for name in ("webhook_url", "api_version"):
+                if hubs.get(name, "") != getattr(enrollment, name):
+                    changes[name] = hubs.get(name, "")
+        elif "allocation_policy" in changes and enrollment.allocation_policy == AllocationPolicy.CUSTOM:
+            # Leaving custom allocation drops its webhook, as the wizard never stores one for other policies.
+            changes["webhook_url"], changes["api_version"] = "", ""
+
+        if device["iot_edge"] != enrollment.iot_edge:
+            changes["iot_edge"] = device["iot_edge"]
+        for name in ("initial_twin_tags", "initial_twin_desired_properties"):
+            if not _same_json(device[name], getattr(enrollment, name) or {}):
+                changes[name] = device[name]
+        return changes
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        """Show the service's refusals next to the fields that hold them (else on the first tab)."""
+        items = exc.message_dict.items() if hasattr(exc, "error_dict") else [("__all__", exc.messages)]
+        for field, messages in items:
+            name = SERVICE_FIELD_TO_FORM_FIELD.get(field, field)
+            target = next((form for form in self.forms.values() if name in form.fields), None)
+            form = target or self.forms[REGISTRATION]
+            for message in messages:
+                form.add_error(name if target else None, message)
+
+
+__all__ = [
+    "DEVICE_SETTINGS",
+    "FORM_TABS",
+    "IOT_HUBS",
+    "REGISTRATION",
+    "DetailsIotHubsForm",
+    "DetailsRegistrationForm",
+    "EnrollmentDetailsForms",
+    "WebhookUrlField",
+    "attestation_value",
+    "initial_values",
+    "twin_text",
+]

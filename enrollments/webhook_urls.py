@@ -1,0 +1,64 @@
+"""Webhook URLs shown masked and sent back by an edit form (issue 4: a `code=` secret is masked on
+display and kept byte for byte when the user does not touch it).
+
+The details page shows `portal_tags.mask_webhook_secret(stored)` in its `Webhook URL` input. What comes
+back is either that masked text unchanged (the stored URL is kept exactly), a URL the user edited but
+whose `code=` value still reads `••••` (the stored secret is put back in its place), or a new URL.
+"""
+
+from .templatetags.portal_tags import MASK, SECRET_PARAMETERS, mask_webhook_secret
+
+
+def _split(url: str) -> tuple[str, str | None, str]:
+    """(part before `?`, query or None, `#fragment` with its mark or ``)."""
+    base, hash_mark, fragment = url.partition("#")
+    path, question_mark, query = base.partition("?")
+    return path, (query if question_mark else None), hash_mark + fragment
+
+
+def _secrets(url: str) -> list[str]:
+    """The values of the URL's `code=` parameters, in order."""
+    _, query, _ = _split(url)
+    if query is None:
+        return []
+    values = []
+    for part in query.split("&"):
+        name, equals, value = part.partition("=")
+        if equals and name.lower() in SECRET_PARAMETERS:
+            values.append(value)
+    return values
+
+
+def unmask_webhook_secret(submitted: str, stored: str) -> str:
+    """The URL to save for `submitted`, given the URL `stored` before the edit.
+
+    - `submitted` equals the masked display of `stored`: returns `stored` itself (byte for byte).
+    - a `code=` parameter of `submitted` still reads `••••`: the stored value of the `code=`
+      parameter at the same position (first, second…) is put back; other characters stay as submitted.
+    - otherwise `submitted` unchanged. A mask with no stored secret to restore stays `••••` (callers
+      refuse it with `still_masked`).
+    """
+    submitted = submitted or ""
+    stored = stored or ""
+    if MASK not in submitted:
+        return submitted
+    if stored and submitted == mask_webhook_secret(stored):
+        return stored
+    secrets = _secrets(stored)
+    path, query, fragment = _split(submitted)
+    if query is None:
+        return submitted
+    parts, index = [], 0
+    for part in query.split("&"):
+        name, equals, value = part.partition("=")
+        if equals and name.lower() in SECRET_PARAMETERS:
+            if value == MASK and index < len(secrets):
+                part = f"{name}={secrets[index]}"
+            index += 1
+        parts.append(part)
+    return f"{path}?{'&'.join(parts)}{fragment}"
+
+
+def still_masked(url: str) -> bool:
+    """True when a URL still holds the display mask (a secret that could not be restored)."""
+    return MASK in (url or "")
