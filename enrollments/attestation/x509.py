@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
 from ..exceptions import InvalidCertificateError
@@ -41,6 +42,10 @@ NOT_A_CERTIFICATE = (
 MALFORMED = (
     "The certificate's contents cannot be read (a malformed extension, name or version field). "
     "Issue or export the certificate again."
+)
+SERIAL_NOT_POSITIVE = (
+    "The certificate's serial number is zero or negative, which RFC 5280 forbids. "
+    "Issue the certificate again with a positive serial number."
 )
 TOO_LARGE = "The file is larger than 64 KB; a single certificate is a few KB at most."
 EXPIRED = "The certificate expired on {date}. Upload a certificate that is currently valid."
@@ -114,9 +119,24 @@ class CertificateInfo:
         }
 
 
+def _parse_der(der: bytes) -> x509.Certificate:
+    """Load DER; ValueError when it is not a certificate. A zero or negative serial number is
+    refused: RFC 5280 forbids it and cryptography deprecates loading it (a warning now, an error
+    later; the test suite turns the warning into an exception)."""
+    try:
+        cert = x509.load_der_x509_certificate(der)
+    except CryptographyDeprecationWarning as exc:
+        raise InvalidCertificateError(SERIAL_NOT_POSITIVE) from exc
+    if cert.serial_number <= 0:
+        raise InvalidCertificateError(SERIAL_NOT_POSITIVE)
+    return cert
+
+
 def _load_der(der: bytes) -> x509.Certificate:
     try:
-        return x509.load_der_x509_certificate(der)
+        return _parse_der(der)
+    except InvalidCertificateError:
+        raise
     except ValueError as exc:
         raise InvalidCertificateError(TRUNCATED) from exc
 
@@ -188,7 +208,9 @@ def load_certificate(data: bytes | str) -> x509.Certificate:
             if _looks_like_private_key_der(candidate):
                 raise InvalidCertificateError(PRIVATE_KEY)
             try:
-                return x509.load_der_x509_certificate(candidate)
+                return _parse_der(candidate)
+            except InvalidCertificateError:
+                raise
             except ValueError:
                 continue
         if text[:2] in (b"\x30\x81", b"\x30\x82", b"\x30\x83") and not text.isascii():

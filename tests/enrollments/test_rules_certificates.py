@@ -3,6 +3,7 @@
 Parsing is attestation/x509.py; the rules that need the database are in services/enrollments.py.
 """
 
+import base64
 import datetime as dt
 
 import pytest
@@ -259,3 +260,26 @@ def test_a_verified_ca_may_be_referenced_by_several_groups(vectors_dir):
     enrollment_group_create(
         enrollment_group_id="g2", attestation_type="x509", ca_secondary=verified, ca_primary=verified
     )
+
+
+def test_negative_serial_number_is_refused_with_its_own_message():
+    """Found by the wizard property test: cryptography warns (and will fail) on such certificates."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "neg")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(0x7F)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    der = cert.public_bytes(serialization.Encoding.DER)
+    assert der.count(b"\x02\x01\x7f") == 1
+    negative = der.replace(b"\x02\x01\x7f", b"\x02\x01\x80")  # serial -128
+    assert refusal(negative) == x509_attestation.SERIAL_NOT_POSITIVE
+    pem = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(negative) + b"-----END CERTIFICATE-----\n"
+    assert refusal(pem) == x509_attestation.SERIAL_NOT_POSITIVE
