@@ -33,3 +33,12 @@ def test_service_record_is_created_on_demand():
     ProvisioningService.objects.all().delete()
     assert ProvisioningService.objects.get_current().pk
     assert ProvisioningService.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_migrate_creates_the_service_and_the_owner_policy():
+    # post_migrate ran when the test database was built (and after each flush).
+    from enrollments.models import SharedAccessPolicy
+
+    assert ProvisioningService.objects.exists()
+    assert SharedAccessPolicy.objects.filter(name="provisioningserviceowner").exists()
