@@ -1,0 +1,164 @@
+"""Unit tests of the details pages' domain parts: webhook secret unmasking and `changes` (only what
+the user changed reaches enrollment_update)."""
+
+import json
+
+import pytest
+from django.http import QueryDict
+
+from enrollments.forms_details import EnrollmentDetailsForms, initial_values
+from enrollments.models import LinkedIotHub, ProvisioningService
+from enrollments.services.enrollments import enrollment_group_create, individual_enrollment_create
+from enrollments.templatetags.portal_tags import mask_webhook_secret
+from enrollments.webhook_urls import still_masked, unmask_webhook_secret
+
+STORED = "https://fn.example.net/api/alloc?code=Ab%2Fc%3D%3D&x=a+b&Code=second&empty=&x=dup#frag"
+
+
+# --- webhook_urls ---------------------------------------------------------------------------------
+
+
+def test_an_untouched_masked_url_gives_back_the_stored_url_byte_for_byte():
+    assert unmask_webhook_secret(mask_webhook_secret(STORED), STORED) == STORED
+
+
+def test_an_edited_url_gets_the_stored_secrets_back_in_their_places():
+    masked = mask_webhook_secret(STORED)
+    edited = masked.replace("/api/alloc", "/api/v2").replace("x=dup", "x=new")
+    assert unmask_webhook_secret(edited, STORED) == STORED.replace("/api/alloc", "/api/v2").replace("x=dup", "x=new")
+
+
+def test_a_new_secret_typed_by_the_user_is_kept():
+    edited = mask_webhook_secret(STORED).replace("code=••••", "code=NEW", 1)
+    assert unmask_webhook_secret(edited, STORED) == STORED.replace("code=Ab%2Fc%3D%3D", "code=NEW")
+
+
+@pytest.mark.parametrize("url", ["https://a.example/x", "https://a.example/x?code=plain", ""])
+def test_urls_without_a_mask_are_returned_unchanged(url):
+    assert unmask_webhook_secret(url, STORED) == url
+
+
+def test_a_mask_with_nothing_to_restore_stays_masked():
+    result = unmask_webhook_secret("https://a.example/x?code=••••", "")
+    assert still_masked(result)
+    assert not still_masked(unmask_webhook_secret("https://a.example/x?code=••••", "https://b.example/?code=k"))
+
+
+# --- EnrollmentDetailsForms.changes ------------------------------------------------------------------
+
+
+def _hub(name: str) -> LinkedIotHub:
+    return LinkedIotHub.objects.create(host_name=name, shared_access_key_name="o", shared_access_key="a2V5")
+
+
+def _as_posted(enrollment, **edits) -> QueryDict:
+    """The unchanged page as a browser posts it, plus `edits` (None removes a field)."""
+    initial = initial_values(enrollment, ProvisioningService.objects.get_current())
+    data = QueryDict(mutable=True)
+    for name, value in initial.items():
+        if name in ("attestation", "enrollment_group_id", "registration_id"):
+            continue
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif isinstance(value, list):
+            data.setlist(name, [str(v) for v in value])
+        else:
+            data[name] = value.replace("\n", "\r\n")
+    for name, value in edits.items():
+        if value is None:
+            data.pop(name, None)
+        elif isinstance(value, list):
+            data.setlist(name, value)
+        else:
+            data[name] = value
+    return data
+
+
+def _changes(enrollment, **edits) -> dict:
+    forms = EnrollmentDetailsForms(enrollment, _as_posted(enrollment, **edits), url="/x/")
+    assert forms.is_valid(), {slug: forms[slug].errors for slug in ("registration", "iot-hubs", "device-settings")}
+    return forms.changes()
+
+
+@pytest.mark.django_db
+def test_the_unchanged_page_changes_nothing():
+    hubs = [_hub("h1.example.net"), _hub("h2.example.net")]
+    group = enrollment_group_create(
+        enrollment_group_id="g",
+        attestation_type="symmetricKey",
+        iot_hubs=hubs,
+        allocation_policy="custom",
+        webhook_url=STORED,
+        api_version="2021-10-01",
+        iot_edge=True,
+        initial_twin_tags={"b": 1, "a": {"y": [1, 2.5], "x": None}},
+        update_hub_assignment=True,
+        migrate_device_data=False,
+    )
+    assert _changes(group) == {}
+
+
+@pytest.mark.django_db
+def test_each_field_alone():
+    h1, h2 = _hub("h1.example.net"), _hub("h2.example.net")
+    e = individual_enrollment_create(registration_id="dev-1", attestation_type="symmetricKey", iot_hubs=[h1])
+    assert _changes(e, provisioning_status=None) == {"provisioning_status": "disabled"}
+    assert _changes(e, reprovision_policy="never") == {"update_hub_assignment": False, "migrate_device_data": False}
+    assert _changes(e, device_id="d-1") == {"device_id": "d-1"}
+    assert _changes(e, iot_hubs=[str(h1.pk), str(h2.pk)]) == {"iot_hubs": [h1, h2]}
+    assert _changes(e, allocation_policy="geoLatency") == {"allocation_policy": "geoLatency"}
+    assert _changes(e, iot_edge="on") == {"iot_edge": True}
+    assert _changes(e, initial_twin_tags='{"a": 1}') == {"initial_twin_tags": {"a": 1}}
+    assert _changes(e, initial_twin_desired_properties="") == {}
+    assert _changes(e, allocation_policy="custom", webhook_url="https://w.example/", api_version="2021-10-01") == {
+        "allocation_policy": "custom",
+        "webhook_url": "https://w.example/",
+        "api_version": "2021-10-01",
+    }
+
+
+@pytest.mark.django_db
+def test_stored_null_flags_and_allocation_stay_null_when_untouched():
+    e = individual_enrollment_create(registration_id="dev-1", attestation_type="symmetricKey")
+    assert e.allocation_policy is None and e.update_hub_assignment is None
+    assert _changes(e, iot_edge="on") == {"iot_edge": True}
+
+
+@pytest.mark.django_db
+def test_a_reordered_twin_counts_as_a_change_and_an_equal_one_does_not():
+    e = individual_enrollment_create(
+        registration_id="dev-1", attestation_type="symmetricKey", initial_twin_tags={"b": 1, "a": 2}
+    )
+    assert _changes(e, initial_twin_tags='{"b":1,"a":2}') == {}
+    changed = _changes(e, initial_twin_tags='{"a": 2, "b": 1}')
+    assert json.dumps(changed["initial_twin_tags"]) == '{"a": 2, "b": 1}'
+
+
+@pytest.mark.django_db
+def test_leaving_custom_allocation_drops_the_webhook():
+    e = individual_enrollment_create(
+        registration_id="dev-1",
+        attestation_type="symmetricKey",
+        allocation_policy="custom",
+        webhook_url=STORED,
+        api_version="2021-10-01",
+    )
+    assert _changes(e, allocation_policy="hashed", webhook_url=None, api_version=None) == {
+        "allocation_policy": "hashed",
+        "webhook_url": "",
+        "api_version": "",
+    }
+    assert _changes(e, api_version="2022-01-01") == {"api_version": "2022-01-01"}
+
+
+@pytest.mark.django_db
+def test_a_masked_code_that_cannot_be_restored_is_a_field_error():
+    e = individual_enrollment_create(registration_id="dev-1", attestation_type="symmetricKey")
+    data = _as_posted(
+        e, allocation_policy="custom", webhook_url="https://w.example/?code=••••", api_version="2021-10-01"
+    )
+    forms = EnrollmentDetailsForms(e, data, url="/x/")
+    assert not forms.is_valid()
+    assert "type the key again" in forms["iot-hubs"].errors["webhook_url"][0]
+    assert forms.first_invalid_tab() == "iot-hubs"
