@@ -35,9 +35,12 @@ def connection_string(endpoint: str, policy: SharedAccessPolicy, key: str | None
 
 
 @pytest.fixture
-def dps(endpoint) -> DeviceProvisioningClient:
+def dps(endpoint):
     owner = SharedAccessPolicy.objects.ensure_owner()
-    return DeviceProvisioningClient.from_connection_string(connection_string(endpoint, owner), retry_total=0)
+    # Close the client's keep-alive connections while the live server still runs: a request thread
+    # that outlives the server would close the shared in-memory SQLite connection from a foreign thread.
+    with DeviceProvisioningClient.from_connection_string(connection_string(endpoint, owner), retry_total=0) as client:
+        yield client
 
 
 def test_symmetric_key_enrollment_create_get_update_with_etag_delete(dps):
@@ -255,10 +258,12 @@ def test_registration_states_get_delete_and_query_per_group(dps):
 
 def test_negative_wrong_key_invalid_body_unknown_id(dps, endpoint):
     owner = SharedAccessPolicy.objects.ensure_owner()
-    wrong = DeviceProvisioningClient.from_connection_string(
-        connection_string(endpoint, owner, key=key("w")), retry_total=0
-    )
-    with pytest.raises(ClientAuthenticationError) as unauthorized:
+    with (
+        DeviceProvisioningClient.from_connection_string(
+            connection_string(endpoint, owner, key=key("w")), retry_total=0
+        ) as wrong,
+        pytest.raises(ClientAuthenticationError) as unauthorized,
+    ):
         wrong.enrollment.get(id="anything")
     assert unauthorized.value.status_code == 401
 
