@@ -1,9 +1,8 @@
-import re
-
 """Property-based checks of the service API from its own OpenAPI document (schemathesis), signed
 with a valid SAS token: no generated request may cause a 5xx, and some must succeed."""
 
 import json
+import re
 
 import pytest
 import schemathesis
