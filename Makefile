@@ -1,5 +1,6 @@
 # DPS Portal: `make run` serves the portal, `make test` runs every test.
 PYTHON ?= python3
+PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
@@ -19,7 +20,7 @@ $(STAMP): pyproject.toml
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_admin
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Chromium comes from Debian's packages: Playwright cannot download its own browser here.
 browser:
