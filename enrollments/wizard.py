@@ -363,7 +363,7 @@ class EnrollmentWizard:
             names = [hub.host_name for hub in field.queryset if str(hub.pk) in chosen]
             return ", ".join(names) or "—"
         if isinstance(field, wizard_forms.forms.ModelChoiceField):
-            obj = field.queryset.filter(pk=value).first() if value else None
+            obj = next((o for o in field.queryset if str(o.pk) == str(value)), None) if value else None
             return str(obj) if obj else "—"
         if isinstance(field, wizard_forms.forms.ChoiceField):
             return str(dict(field.choices).get(value, value or "—"))

@@ -100,16 +100,15 @@ def _tab(request: HttpRequest, kind: str, draft_id, tab: str) -> HttpResponse:
 
     posted_from = request.POST.get("_tab", "")
     nav = request.POST.get("_nav", "tab")
-    form = None
     if posted_from in FORM_TABS:
-        form = wizard.save_tab(posted_from, request.POST, request.FILES, touch=nav != "refresh")
+        wizard.save_tab(posted_from, request.POST, request.FILES, touch=nav != "refresh")
     if nav == "refresh" and posted_from in FORM_TABS:
         return _go(request, wizard, posted_from, posted_from=posted_from)
     if nav == "link-hub":
         target = link_hub_url(wizard)
         if target:
             return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
-    if nav == "next" and form is not None and not form.is_valid():
+    if nav == "next" and posted_from in FORM_TABS and not wizard.form(posted_from).is_valid():
         return _go(request, wizard, posted_from, posted_from=posted_from)
     if nav == "create":
         if wizard.is_blocked():

@@ -363,3 +363,14 @@ def test_secondary_certificate_can_be_removed(admin_client, vectors_dir):
     assert "Example Intermediate CA 2" not in html and "Remove the secondary certificate" not in html
     draft.refresh_from_db()
     assert draft.data["certificates"] == {}
+
+
+def test_values_no_user_can_type_never_break_a_page(admin_client):
+    draft = start(admin_client)
+    draft.data["values"]["registration"].update({"attestation": ["x509CaReferences"], "ca_primary": ["x"]})
+    draft.data["values"]["iot-hubs"]["iot_hubs"] = ["999999", "x"]
+    draft.save()
+    assert admin_client.get(tab_url(draft, "review")).status_code == 200
+    assert admin_client.get(tab_url(draft, "iot-hubs")).status_code == 200
+    response = admin_client.post(tab_url(draft, "review"), {"_tab": "review", "_nav": "create"}, headers=HX)
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
