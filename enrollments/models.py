@@ -233,7 +233,7 @@ class EnrollmentBase(models.Model):
         "IoT hub host name (legacy)",
         max_length=constants.HOST_NAME_MAX_LENGTH,
         blank=True,
-        validators=[validators.validate_host_name],
+        validators=[validators.validate_legacy_iot_hub_host_name],
     )
     iot_edge = models.BooleanField("Enable IoT Edge on provisioned devices", default=False)
     initial_twin_tags = models.JSONField(

@@ -185,6 +185,13 @@ def validate_host_name(value: str) -> None:
         )
 
 
+def validate_legacy_iot_hub_host_name(value: str) -> None:
+    """The legacy `iotHubHostName` of an enrollment: a host name, in any letter case (host names
+    are case-insensitive and API clients send what they have; linked hubs are stored lower case)."""
+    if value:
+        validate_host_name(value.lower())
+
+
 def validate_certificate_name(value: str) -> None:
     """Certificate name: letters, digits, `- . _` (Azure's certificate-name rule), ≤256 chars."""
     if not re.fullmatch(r"[A-Za-z0-9\-._]+", value or ""):

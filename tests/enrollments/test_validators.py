@@ -289,3 +289,9 @@ def test_model_fields_keep_the_validators_message(model_name, field, value, expe
     with pytest.raises(ValidationError) as err:
         getattr(models, model_name)._meta.get_field(field).clean(value, None)
     assert any(expected in m for m in err.value.messages), err.value.messages
+
+
+def test_legacy_iot_hub_host_name_accepts_any_letter_case():
+    v.validate_legacy_iot_hub_host_name("")
+    v.validate_legacy_iot_hub_host_name("MyHub.azure-devices.net")
+    assert "is not a host name" in refused(v.validate_legacy_iot_hub_host_name, "my hub")
