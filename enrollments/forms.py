@@ -145,7 +145,6 @@ class WizardTabForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
-        self.helper.field_template = "enrollments/crispy/field.html"
         self.helper.layout = Layout(*[Switch(name) if name in self.switch_fields else name for name in self.fields])
 
     def build_fields(self) -> None:

@@ -14,7 +14,6 @@ from .models import CaCertificate, LinkedIotHub
 from .services.certificates import ca_certificate_check
 from .services.hubs import linked_iot_hub_check
 
-FIELD_TEMPLATE = "includes/crispy_field_marker_outside.html"
 PASTE_AGAIN = (
     "The connection string holds the hub's shared access key, a secret, so it is never sent back to the "
     "browser: paste it again."
@@ -33,7 +32,6 @@ def _helper() -> FormHelper:
     helper = FormHelper()
     helper.form_tag = False
     helper.disable_csrf = True
-    helper.field_template = FIELD_TEMPLATE
     return helper
 
 

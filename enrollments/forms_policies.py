@@ -6,8 +6,6 @@ from django import forms
 from .models import SharedAccessPolicy
 from .services.policies import check_policy_name
 
-FIELD_TEMPLATE = "includes/crispy_field_marker_outside.html"
-
 
 class SharedAccessPolicyForm(forms.Form):
     """A new shared access policy: its name and the DPS permissions it grants."""
@@ -31,4 +29,3 @@ class SharedAccessPolicyForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
-        self.helper.field_template = FIELD_TEMPLATE
