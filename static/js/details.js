@@ -1,5 +1,5 @@
 // Details pages: client-side tab switching (the three edit tabs are one form, so unsaved edits
-// survive a switch), and `Copy` of a symmetric key, fetched from its own URL only when pressed.
+// survive a switch). `Copy` of a key is portal.js's data-copy-url.
 (function () {
   "use strict";
   if (window.portalDetails) return;
@@ -20,35 +20,5 @@
     const input = document.querySelector("#details-form input[name=_tab]");
     if (input) input.value = tab.getAttribute("data-details-tab");
     history.replaceState(history.state, "", tab.href);
-  });
-
-  function copyText(text) {
-    if (navigator.clipboard && window.isSecureContext) {
-      return navigator.clipboard.writeText(text);
-    }
-    const area = document.createElement("textarea");
-    area.value = text;
-    document.body.appendChild(area);
-    area.select();
-    document.execCommand("copy");
-    area.remove();
-    return Promise.resolve();
-  }
-  document.addEventListener("click", function (event) {
-    const button = event.target.closest("[data-key-copy]");
-    if (!button) return;
-    fetch(button.getAttribute("data-key-copy"), { credentials: "same-origin", cache: "no-store" })
-      .then(function (response) {
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.text();
-      })
-      .then(copyText)
-      .then(function () {
-        button.setAttribute("data-copied", "true");
-        button.setAttribute("title", "Copied");
-      })
-      .catch(function () {
-        button.setAttribute("data-copied", "false");
-      });
   });
 })();

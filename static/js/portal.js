@@ -1,23 +1,37 @@
-// DPS Portal: copy buttons and re-initialising Bootstrap widgets after htmx swaps.
+// DPS Portal: Copy buttons for secrets and the Yes/No confirm dialog.
 (function () {
   "use strict";
-  document.addEventListener("click", function (event) {
-    const button = event.target.closest("[data-copy-target]");
-    if (!button) return;
-    const target = document.querySelector(button.getAttribute("data-copy-target"));
-    if (!target) return;
-    const text = target.value !== undefined ? target.value : target.textContent;
+  function copyText(text) {
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(text);
-    } else {
-      const area = document.createElement("textarea");
-      area.value = text;
-      document.body.appendChild(area);
-      area.select();
-      document.execCommand("copy");
-      area.remove();
+      return navigator.clipboard.writeText(text);
     }
-    button.setAttribute("data-copied", "true");
+    const area = document.createElement("textarea");
+    area.value = text;
+    document.body.appendChild(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+    return Promise.resolve();
+  }
+
+  // `Copy` of a secret: the page holds only a masked value; the secret is fetched from its own
+  // (signed-in, uncached) URL when the button is pressed, then put on the clipboard.
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-copy-url]");
+    if (!button) return;
+    fetch(button.getAttribute("data-copy-url"), { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.text();
+      })
+      .then(copyText)
+      .then(function () {
+        button.setAttribute("data-copied", "true");
+        button.setAttribute("title", "Copied");
+      })
+      .catch(function () {
+        button.setAttribute("data-copied", "false");
+      });
   });
 
   // Confirm dialog: a submit button with data-confirm asks first; `Yes` submits its form.
