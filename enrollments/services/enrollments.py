@@ -54,6 +54,17 @@ CUSTOM_NEEDS_API_VERSION = "Custom allocation needs the API version of the webho
 ATTESTATION_IMMUTABLE = "The attestation type cannot change after creation: create a new enrollment instead."
 GROUP_NO_TPM = "Enrollment groups do not support TPM attestation."
 REQUIRED = "This field is required."
+CREDENTIAL_OF_OTHER_TYPE = (
+    "This enrollment uses {type} attestation, so it has no such credential: the attestation type and its "
+    "kind of credentials cannot change. Create a new enrollment to use another attestation."
+)
+# Credential fields and the attestation types they belong to (the CLI's same-type rule, dps-reference §2).
+CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
+    "primary_key": (AttestationType.SYMMETRIC_KEY,),
+    "secondary_key": (AttestationType.SYMMETRIC_KEY,),
+    "endorsement_key": (AttestationType.TPM,),
+    "storage_root_key": (AttestationType.TPM,),
+}
 ETAG_MISMATCH = (
     "Someone else changed this enrollment after you opened it, so your changes were not saved. "
     "Reload the page to see the current version, then apply your changes again."
@@ -211,7 +222,13 @@ def _messages(items: list) -> list[str]:
 
 
 def _check_hubs(errors: dict, iot_hubs: Iterable) -> list[LinkedIotHub]:
-    hubs = list(iot_hubs or [])
+    """The target hubs as a list without repeats; anything not a saved LinkedIotHub is a field error."""
+    hubs, seen = [], set()
+    for hub in iot_hubs or []:
+        key = ("hub", hub.pk) if isinstance(hub, LinkedIotHub) and hub.pk is not None else ("other", id(hub))
+        if key not in seen:
+            seen.add(key)
+            hubs.append(hub)
     for hub in hubs:
         if not isinstance(hub, LinkedIotHub) or hub.pk is None:
             errors.setdefault("iot_hubs", []).append(f"“{hub}” is not a linked IoT hub. Link it first.")
@@ -267,28 +284,7 @@ def enrollment_group_create(
             group.ca_primary, group.ca_secondary = ca_primary, ca_secondary
         else:
             _check_certificates(errors, certificates, require_ca=True)
-    _check_allocation(
-        errors,
-        allocation_policy=group.allocation_policy,
-        iot_hubs=hubs,
-        webhook_url=group.webhook_url,
-        api_version=group.api_version,
-    )
-    _full_clean(errors, group)
-    if (
-        not errors.get("enrollment_group_id")
-        and EnrollmentGroup.objects.filter(enrollment_group_id__iexact=group.enrollment_group_id).exists()
-    ):
-        errors.setdefault("enrollment_group_id", []).append(ALREADY_EXISTS_GROUP.format(name=group.enrollment_group_id))
-    _raise_if(errors)
-    try:
-        with transaction.atomic():
-            group.save()
-            group.iot_hubs.set(hubs)
-            _save_certificates("enrollment_group", group, certificates if not group.ca_primary_id else {})
-    except IntegrityError as exc:
-        raise _integrity_to_validation(exc, group.enrollment_group_id, kind="group") from exc
-    return group
+    return _finish_create(errors, group, hubs=hubs, certificates=certificates if not group.ca_primary else {})
 
 
 @transaction.atomic
@@ -361,6 +357,25 @@ def individual_enrollment_create(
                     validate_ek(enrollment.endorsement_key)
                 except ValidationError as exc:
                     errors.setdefault("endorsement_key", []).extend(exc.messages)
+    return _finish_create(errors, enrollment, hubs=hubs, certificates=certificates)
+
+
+def _finish_create(
+    errors: dict[str, list],
+    enrollment: EnrollmentGroup | IndividualEnrollment,
+    *,
+    hubs: list[LinkedIotHub],
+    certificates: dict[str, CertificateInfo | None],
+) -> EnrollmentGroup | IndividualEnrollment:
+    """The shared end of both creates: allocation rules, field validation, the case-insensitive name
+    check, then one savepoint writing the record, its target hubs and its certificates.
+
+    Raises ValidationError with every error collected so far; a lost race on a unique constraint
+    becomes the same field error as the pre-check (never an IntegrityError).
+    """
+    is_group = isinstance(enrollment, EnrollmentGroup)
+    id_field = "enrollment_group_id" if is_group else "registration_id"
+    name = getattr(enrollment, id_field)
     _check_allocation(
         errors,
         allocation_policy=enrollment.allocation_policy,
@@ -369,21 +384,17 @@ def individual_enrollment_create(
         api_version=enrollment.api_version,
     )
     _full_clean(errors, enrollment)
-    if (
-        not errors.get("registration_id")
-        and IndividualEnrollment.objects.filter(registration_id__iexact=enrollment.registration_id).exists()
-    ):
-        errors.setdefault("registration_id", []).append(
-            ALREADY_EXISTS_INDIVIDUAL.format(name=enrollment.registration_id)
-        )
+    if not errors.get(id_field) and type(enrollment).objects.filter(**{f"{id_field}__iexact": name}).exists():
+        message = ALREADY_EXISTS_GROUP if is_group else ALREADY_EXISTS_INDIVIDUAL
+        errors.setdefault(id_field, []).append(message.format(name=name))
     _raise_if(errors)
     try:
         with transaction.atomic():
             enrollment.save()
             enrollment.iot_hubs.set(hubs)
-            _save_certificates("individual_enrollment", enrollment, certificates)
+            _save_certificates("enrollment_group" if is_group else "individual_enrollment", enrollment, certificates)
     except IntegrityError as exc:
-        raise _integrity_to_validation(exc, enrollment.registration_id, kind="individual") from exc
+        raise _integrity_to_validation(exc, name, kind="group" if is_group else "individual") from exc
     return enrollment
 
 
@@ -442,6 +453,12 @@ def enrollment_update(
     unknown = set(changes) - allowed
     if unknown:
         raise TypeError(f"unknown or read-only enrollment fields: {sorted(unknown)}")
+    for field, kinds in CREDENTIAL_FIELDS.items():
+        if field in changes and changes[field] and current.attestation_type not in kinds:
+            errors.setdefault(field, []).append(
+                CREDENTIAL_OF_OTHER_TYPE.format(type=AttestationType(current.attestation_type).label)
+            )
+            del changes[field]
     _apply_common(current, changes)
     if current.attestation_type == AttestationType.SYMMETRIC_KEY and ({"primary_key", "secondary_key"} & set(changes)):
         _check_symmetric_keys(errors, current)

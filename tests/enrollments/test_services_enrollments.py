@@ -108,3 +108,28 @@ def test_x509_individual_takes_registration_id_from_the_certificate(vectors_dir)
         registration_id="", attestation_type="x509", client_certificates={"primary": info}
     )
     assert enrollment.registration_id == "device-001"
+
+
+def test_update_refuses_credentials_of_another_attestation_type(vectors):
+    tpm = individual_enrollment_create(
+        registration_id="tpm-1", attestation_type="tpm", endorsement_key=vectors["tpm"]["endorsement_key"]
+    )
+    with pytest.raises(ValidationError) as err:
+        enrollment_update(
+            enrollment=tpm, expected_etag=tpm.etag, changes={"primary_key": base64.b64encode(b"k" * 32).decode()}
+        )
+    assert "TPM attestation" in err.value.message_dict["primary_key"][0]
+    sym = individual_enrollment_create(registration_id="sym-1", attestation_type="symmetricKey")
+    with pytest.raises(ValidationError) as err:
+        enrollment_update(enrollment=sym, expected_etag=sym.etag, changes={"endorsement_key": "AAAA"})
+    assert "endorsement_key" in err.value.message_dict
+    tpm.refresh_from_db()
+    assert tpm.primary_key == ""
+
+
+def test_a_hub_listed_twice_counts_once_for_static_allocation():
+    h = hub()
+    group = enrollment_group_create(
+        enrollment_group_id="g", attestation_type="symmetricKey", allocation_policy="static", iot_hubs=[h, h]
+    )
+    assert list(group.iot_hubs.all()) == [h]
