@@ -28,6 +28,7 @@ from .choices import (
     RegistrationSubstatus,
     reprovision_policy_from_flags,
 )
+from .fields import JsonTextField
 from .pagination import SortKey
 
 
@@ -509,7 +510,7 @@ class WizardDraft(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=16, choices=KIND_CHOICES)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    data = models.JSONField(default=dict, blank=True)
+    data = JsonTextField(default=dict, blank=True)  # JSON text: a typed U+0000 survives (fields.py)
     created_date_time_utc = models.DateTimeField(default=timezone.now)
     last_updated_date_time_utc = models.DateTimeField(default=timezone.now)
 
@@ -557,7 +558,7 @@ class SharedAccessPolicy(models.Model):
     }
     RIGHT_FIELDS = tuple(RIGHTS.values())
 
-    name = models.CharField("Policy name", max_length=64, validators=[validators.validate_certificate_name])
+    name = models.CharField("Policy name", max_length=64, validators=[validators.validate_policy_name])
     primary_key = models.CharField("Primary key", max_length=88, default=_new_policy_key)
     secondary_key = models.CharField("Secondary key", max_length=88, default=_new_policy_key)
     service_config = models.BooleanField("ServiceConfig", default=False)

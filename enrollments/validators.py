@@ -201,6 +201,15 @@ def validate_certificate_name(value: str) -> None:
         )
 
 
+POLICY_NAME_INVALID = "Policy name may contain only letters, digits, hyphens, periods and underscores (at most 64)."
+
+
+def validate_policy_name(value: str) -> None:
+    """Shared access policy name: 1–64 letters, digits, `- . _` (the names Azure's policies use)."""
+    if not re.fullmatch(r"[A-Za-z0-9\-._]{1,64}", value or ""):
+        raise ValidationError(POLICY_NAME_INVALID, code="invalid_policy_name")
+
+
 def validate_webhook_url(value: str) -> None:
     """Custom allocation webhook: an http(s) URL of at most 2,048 characters, no spaces or control characters.
 

@@ -5,11 +5,10 @@ The default policy `provisioningserviceowner` (all rights) is created on first u
 way in. Keys are base64 of 32 random bytes (enrollments.sas.generate_policy_key).
 """
 
-import re
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from .. import validators
 from ..models import SharedAccessPolicy
 from ..sas import generate_policy_key
 
@@ -17,14 +16,12 @@ ALREADY_EXISTS = "A shared access policy named “{name}” already exists."
 NEEDS_A_RIGHT = "Choose at least one permission."
 OWNER_UNDELETABLE = "The provisioningserviceowner policy cannot be deleted; regenerate its keys instead."
 KEY_SLOTS = ("primary", "secondary")
-BAD_NAME = "Policy name may contain only letters, digits, hyphens, periods and underscores (at most 64)."
-_NAME = re.compile(r"[A-Za-z0-9\-._]{1,64}")
+BAD_NAME = validators.POLICY_NAME_INVALID
 
 
 def check_policy_name(name: str) -> None:
     """Raise ValidationError (BAD_NAME) unless `name` is 1–64 letters, digits, `- . _`."""
-    if not _NAME.fullmatch(name or ""):
-        raise ValidationError(BAD_NAME, code="invalid")
+    validators.validate_policy_name(name)
 
 
 @transaction.atomic
