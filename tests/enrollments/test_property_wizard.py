@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -104,22 +104,6 @@ def cas(db, vector_files) -> list[CaCertificate]:
     ]
 
 
-# The wizard keeps raw values in WizardDraft.data, a JSONField: PostgreSQL's jsonb cannot hold
-# U+0000, so a posted NUL is a 500 there (test_a_posted_nul_is_not_a_500 below, xfail on PostgreSQL).
-# Until the draft stores NUL safely, the property tests post U+FFFD instead of NUL on PostgreSQL.
-NUL_STORABLE = connection.vendor != "postgresql"
-
-
-def without_nul(value):
-    if NUL_STORABLE:
-        return value
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, list):
-        return [without_nul(v) for v in value]
-    return value
-
-
 class Wizard:
     """One draft of one wizard kind, driven through the test client."""
 
@@ -141,7 +125,7 @@ class Wizard:
 
     def post(self, from_tab: str, to_tab: str, data: dict, nav: str):
         payload = {"_tab": from_tab, "_nav": nav, "_fields": ",".join(TAB_FIELDS.get(from_tab, [])), **data}
-        payload = {k: without_nul(v) for k, v in payload.items() if v is not None}
+        payload = {k: v for k, v in payload.items() if v is not None}
         response = self.client.post(self.url(to_tab), payload, headers=HX)
         assert response.status_code == 200, (response.status_code, data)
         assert "<html" not in response.content.decode()[:200]
@@ -459,12 +443,6 @@ def test_review_create(admin_client, hubs, cas, vector_files):
     assert_both(outcomes, at_least=400)
 
 
-@pytest.mark.xfail(
-    not NUL_STORABLE,
-    reason="WizardDraft.data is a JSONField: PostgreSQL's jsonb refuses \\u0000 (DataError, a 500). The draft "
-    "must store raw values so that a NUL survives (e.g. JSON text in a TextField, or escaped).",
-    strict=False,
-)
 @pytest.mark.parametrize(
     "tab, data",
     [
@@ -473,6 +451,7 @@ def test_review_create(admin_client, hubs, cas, vector_files):
     ],
 )
 def test_a_posted_nul_is_not_a_500(admin_client, tab, data):
+    """The draft is JSON text (fields.JsonTextField): a NUL is kept and gets its field error, on PostgreSQL too."""
     wizard = Wizard(admin_client, "group")
     payload = {"_tab": tab, "_nav": "next", "_fields": ",".join(TAB_FIELDS[tab]), **data}
     response = admin_client.post(wizard.url(NEXT[tab]), payload, headers=HX)
