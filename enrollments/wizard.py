@@ -41,6 +41,7 @@ from .choices import (
 )
 from .models import EnrollmentGroup, IndividualEnrollment, LinkedIotHub, ProvisioningService, WizardDraft
 from .services import enrollments as enrollment_services
+from .templatetags.portal_tags import mask_webhook_secret
 
 REGISTRATION, IOT_HUBS, DEVICE_SETTINGS, REVIEW = "registration", "iot-hubs", "device-settings", "review"
 TABS: list[tuple[str, str]] = [
@@ -335,7 +336,8 @@ class EnrollmentWizard:
     # --- review ----------------------------------------------------------------------------
 
     def review_sections(self) -> list[tuple[str, list[tuple[str, str, bool]]]]:
-        """Every value of the three tabs as (label, text, preformatted) rows, secrets masked (`••••`)."""
+        """Every value of the three tabs as (label, text, preformatted) rows, secrets masked (`••••`):
+        symmetric keys whole, a webhook URL's `code=` value (portal_tags.mask_webhook_secret)."""
         sections = []
         for slug in FORM_TABS:
             form = self.form(slug)
@@ -369,6 +371,8 @@ class EnrollmentWizard:
             return str(dict(field.choices).get(value, value or "—"))
         if name in ("initial_twin_tags", "initial_twin_desired_properties"):
             return value.strip() if value and value.strip() else "{}"
+        if name == "webhook_url":
+            return mask_webhook_secret(value) or "—"  # an Azure Functions `code=` key is a secret
         return value or "—"
 
     # --- create ----------------------------------------------------------------------------
