@@ -33,7 +33,10 @@ from .services.enrollments import (
     STATIC_NEEDS_ONE_HUB,
 )
 
-SELECT_AT_LEAST_ONE_HUB = "Select at least one IoT hub to assign devices to."
+ALL_LINKED_HUBS = "All linked IoT hubs"
+TARGET_HUBS_HELP = (
+    "None checked means all linked IoT hubs, including hubs linked later (Static configuration needs exactly one)."
+)
 X509_REGISTRATION_ID_HELP = "The registration ID is the primary certificate's subject common name (CN)."
 DEVICE_ID_HELP = "Optional: blank means the registration ID."
 JSON_HELP = "A JSON object; blank means {}."
@@ -386,7 +389,12 @@ class IndividualEnrollmentRegistrationForm(_RegistrationMixin, WizardTabForm):
 
 class IotHubsForm(WizardTabForm):
     """IoT hubs tab: target hubs (checkboxes labelled with host names) and allocation policy;
-    `Custom (use a webhook)` adds `Webhook URL` and `API version`."""
+    `Custom (use a webhook)` adds `Webhook URL` and `API version` (validators.validate_api_version).
+
+    No target hub checked is allowed: an empty `iotHubs` means all linked hubs, including hubs
+    linked later (dps-reference §1.1, §7). `Static configuration` needs exactly one hub (this
+    portal is stricter than Azure there; the service checks it too).
+    """
 
     refresh_fields = ("allocation_policy",)
 
@@ -396,6 +404,7 @@ class IotHubsForm(WizardTabForm):
             queryset=LinkedIotHub.objects.order_by("host_name"),
             required=False,
             widget=forms.CheckboxSelectMultiple,
+            help_text=TARGET_HUBS_HELP,
         )
         self.fields["allocation_policy"] = forms.ChoiceField(
             label="Allocation policy", choices=AllocationPolicy.choices, initial=AllocationPolicy.HASHED
@@ -410,15 +419,14 @@ class IotHubsForm(WizardTabForm):
             self.fields["api_version"] = forms.CharField(
                 label="API version",
                 max_length=constants.API_VERSION_MAX_LENGTH,
+                validators=[validators.validate_api_version],
                 help_text="The API version of the webhook request, e.g. 2021-10-01.",
             )
 
     def clean(self):
         cleaned = super().clean()
         hubs = cleaned.get("iot_hubs")
-        if hubs is not None and not hubs and self.fields["iot_hubs"].queryset.exists():
-            self.add_error("iot_hubs", SELECT_AT_LEAST_ONE_HUB)
-        elif hubs is not None and cleaned.get("allocation_policy") == AllocationPolicy.STATIC and len(hubs) != 1:
+        if hubs is not None and cleaned.get("allocation_policy") == AllocationPolicy.STATIC and len(hubs) != 1:
             self.add_error("iot_hubs", STATIC_NEEDS_ONE_HUB.format(n=len(hubs)))
         return cleaned
 

@@ -31,7 +31,6 @@ from .choices import (
     IndividualAttestation,
 )
 from .forms import (
-    SELECT_AT_LEAST_ONE_HUB,
     X509_REGISTRATION_ID_HELP,
     DeviceSettingsForm,
     IotHubsForm,
@@ -164,9 +163,9 @@ class WebhookUrlField(forms.CharField):
 
 
 class DetailsIotHubsForm(IotHubsForm):
-    """The wizard's `IoT hubs` tab with two edit-mode differences: the webhook URL's `code=` key is
-    masked (WebhookUrlField), and an enrollment stored without target hubs (e.g. made through the
-    API) can be saved while its hubs stay untouched."""
+    """The wizard's `IoT hubs` tab with one edit-mode difference: the webhook URL's `code=` key is
+    masked (WebhookUrlField). As in the wizard, no target hub checked means all linked hubs and
+    `API version` is checked by validators.validate_api_version."""
 
     def __init__(self, *args, stored_webhook_url: str = "", **kwargs):
         self.stored_webhook_url = stored_webhook_url
@@ -184,15 +183,6 @@ class DetailsIotHubsForm(IotHubsForm):
                 help_text=field.help_text + " A code= key is shown as ••••; leave it so to keep it.",
             )
             self.fields["webhook_url"].widget.attrs.update(field.widget.attrs)
-
-    def clean(self):
-        hubs = self.cleaned_data.get("iot_hubs")
-        untouched_empty = hubs is not None and not hubs and "iot_hubs" not in self.changed_data
-        cleaned = super().clean()
-        if untouched_empty and SELECT_AT_LEAST_ONE_HUB in self.errors.get("iot_hubs", []):
-            del self._errors["iot_hubs"]
-            cleaned["iot_hubs"] = hubs
-        return cleaned
 
 
 class EnrollmentDetailsForms:

@@ -337,7 +337,8 @@ class EnrollmentWizard:
 
     def review_sections(self) -> list[tuple[str, list[tuple[str, str, bool]]]]:
         """Every value of the three tabs as (label, text, preformatted) rows, secrets masked (`••••`):
-        symmetric keys whole, a webhook URL's `code=` value (portal_tags.mask_webhook_secret)."""
+        symmetric keys whole, a webhook URL's `code=` value (portal_tags.mask_webhook_secret). No
+        target hub checked reads `All linked IoT hubs`."""
         sections = []
         for slug in FORM_TABS:
             form = self.form(slug)
@@ -363,7 +364,7 @@ class EnrollmentWizard:
         if isinstance(field, wizard_forms.forms.ModelMultipleChoiceField):
             chosen = {str(v) for v in (value or [])}
             names = [hub.host_name for hub in field.queryset if str(hub.pk) in chosen]
-            return ", ".join(names) or "—"
+            return ", ".join(names) or wizard_forms.ALL_LINKED_HUBS
         if isinstance(field, wizard_forms.forms.ModelChoiceField):
             obj = next((o for o in field.queryset if str(o.pk) == str(value)), None) if value else None
             return str(obj) if obj else "—"

@@ -199,10 +199,20 @@ def test_individual_tpm_needs_a_valid_endorsement_key(vectors):
 # --- IoT hubs -------------------------------------------------------------------------------
 
 
-def test_at_least_one_linked_hub_must_be_selected():
+def test_no_hub_checked_means_all_linked_hubs():
+    """An empty target list means all linked hubs, including later ones (dps-reference §1.1, §7)."""
     a = hub("a.azure-devices.net")
-    assert "at least one" in IotHubsForm(data={"allocation_policy": "hashed"}).errors["iot_hubs"][0]
+    form = IotHubsForm(data={"allocation_policy": "hashed"})
+    assert form.is_valid(), form.errors
+    assert list(form.cleaned_data["iot_hubs"]) == []
     assert IotHubsForm(data=MultiValueDict({"allocation_policy": ["hashed"], "iot_hubs": [str(a.pk)]})).is_valid()
+
+
+def test_api_version_is_checked_on_the_iot_hubs_tab():
+    data = {"allocation_policy": "custom", "webhook_url": "https://fn.example.net/api/a"}
+    assert IotHubsForm(data={**data, "api_version": "2021-10-01"}).is_valid()
+    form = IotHubsForm(data={**data, "api_version": "2021-1-1"})
+    assert not form.is_valid() and form.errors["api_version"]
 
 
 def test_no_hub_needed_while_none_is_linked():

@@ -1,0 +1,135 @@
+"""IoT hubs tab of the wizard and of the details pages (issue 2 item 4, issue 4): no target hub
+checked means all linked hubs (Review: `All linked IoT hubs`); Static configuration still needs
+exactly one; a malformed API version is refused on the IoT hubs tab."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from enrollments.models import EnrollmentGroup
+from enrollments.services.enrollments import enrollment_group_create, individual_enrollment_create
+from tests.enrollments.test_details_views import form_data, open_page
+from tests.enrollments.test_property_wizard import TAB_FIELDS
+from tests.enrollments.test_wizard_views import HX, REGISTRATION, hub, start, tab_url
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "S3cr3t-Functi0n-Key%3D%3D"
+WEBHOOK = f"https://fn.example.net/api/alloc?x=1&code={SECRET}&y=2#frag"
+
+
+def post_tab(client, draft, from_tab: str, to_tab: str, data: dict, nav: str = "tab"):
+    """Post `from_tab` as its page would, with every field it can show named in `_fields`."""
+    payload = {"_tab": from_tab, "_nav": nav, "_fields": ",".join(TAB_FIELDS[from_tab]), **data}
+    return client.post(tab_url(draft, to_tab), payload, headers=HX)
+
+
+def one_line(html: str) -> str:
+    return re.sub(r"\s+", " ", html)
+
+
+# --- IoT hubs: none checked means all linked hubs --------------------------------------------------------
+
+
+def test_no_target_hub_checked_means_all_linked_hubs(admin_client):
+    hub("a.azure-devices.net")
+    hub("b.azure-devices.net")
+    draft = start(admin_client)
+    post_tab(admin_client, draft, "registration", "iot-hubs", REGISTRATION, "next")
+    response = post_tab(admin_client, draft, "iot-hubs", "device-settings", {"allocation_policy": "hashed"}, "next")
+    html = response.content.decode()
+    assert response["HX-Push-Url"] == tab_url(draft, "device-settings"), html
+    review = one_line(admin_client.get(tab_url(draft, "review")).content.decode())
+    assert re.search(r"<dt[^>]*>Target IoT hubs</dt>\s*<dd[^>]*>All linked IoT hubs</dd>", review)
+    response = admin_client.post(tab_url(draft, "review"), {"_tab": "review", "_nav": "create"}, headers=HX)
+    assert "HX-Redirect" in response
+    group = EnrollmentGroup.objects.get()
+    assert not group.iot_hubs.exists() and group.allocation_policy == "hashed"
+
+
+def test_the_iot_hubs_tab_says_what_none_checked_means(admin_client):
+    hub("a.azure-devices.net")
+    draft = start(admin_client)
+    html = admin_client.get(tab_url(draft, "iot-hubs")).content.decode()
+    assert "None checked means all linked IoT hubs" in html
+
+
+def test_static_allocation_still_needs_exactly_one_hub(admin_client):
+    hub("a.azure-devices.net")
+    draft = start(admin_client)
+    response = post_tab(admin_client, draft, "iot-hubs", "device-settings", {"allocation_policy": "static"}, "next")
+    assert "HX-Push-Url" not in response
+    html = one_line(response.content.decode())
+    assert "exactly one" in html and re.search(r'id="tab-iot-hubs"[^>]*aria-invalid="true"', html)
+
+
+@pytest.mark.parametrize("version", ["2021-13-01", "yesterday", "2021-10-01-beta", "2017-01-01", "2021-10-01\x00"])
+def test_a_malformed_api_version_is_refused_on_the_iot_hubs_tab(admin_client, version):
+    draft = start(admin_client)
+    data = {"allocation_policy": "custom", "webhook_url": "https://fn.example.net/api/a", "api_version": version}
+    response = post_tab(admin_client, draft, "iot-hubs", "device-settings", data, "next")
+    assert "HX-Push-Url" not in response
+    html = one_line(response.content.decode())
+    assert re.search(r'id="tab-iot-hubs"[^>]*aria-invalid="true"', html)
+    assert re.search(r'name="api_version"[^>]*is-invalid|is-invalid[^>]*name="api_version"', html), html
+    assert form_data(html, "wizard-form")["api_version"] == [version]
+
+
+@pytest.mark.parametrize("version", ["2021-10-01", "2018-09-01-preview", "2019-03-31"])
+def test_a_well_formed_api_version_is_accepted(admin_client, version):
+    draft = start(admin_client)
+    data = {"allocation_policy": "custom", "webhook_url": "https://fn.example.net/api/a", "api_version": version}
+    response = post_tab(admin_client, draft, "iot-hubs", "device-settings", data, "next")
+    assert response["HX-Push-Url"] == tab_url(draft, "device-settings")
+
+
+# --- the details page's IoT hubs tab -----------------------------------------------------------------
+
+
+def test_details_unchecking_every_hub_saves_all_linked_hubs(admin_client):
+    h1, h2 = hub("h1.azure-devices.net"), hub("h2.azure-devices.net")
+    enrollment = individual_enrollment_create(registration_id="dev-1", attestation_type="symmetricKey", iot_hubs=[h1])
+    url = enrollment.get_absolute_url()
+    _, data = open_page(admin_client, url)
+    assert data["iot_hubs"] == [str(h1.pk)]
+    del data["iot_hubs"]
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, one_line(response.content.decode())[:3000]
+    enrollment.refresh_from_db()
+    assert not enrollment.iot_hubs.exists()
+    html = admin_client.get(url).content.decode()
+    assert "None checked means all linked IoT hubs" in html and 'name="iot_hubs"' in html
+    assert h2.host_name in html
+
+
+def test_details_static_with_no_hub_is_refused(admin_client):
+    h1 = hub("h1.azure-devices.net")
+    enrollment = individual_enrollment_create(registration_id="dev-1", attestation_type="symmetricKey", iot_hubs=[h1])
+    url = enrollment.get_absolute_url()
+    _, data = open_page(admin_client, url)
+    del data["iot_hubs"]
+    data["allocation_policy"] = ["static"]
+    html = one_line(admin_client.post(url, data).content.decode())
+    assert "exactly one" in html and re.search(r'id="tab-iot-hubs"[^>]*aria-invalid="true"', html)
+    assert list(enrollment.iot_hubs.all()) == [h1]
+
+
+def test_details_malformed_api_version_is_refused_on_the_iot_hubs_tab(admin_client):
+    group = enrollment_group_create(
+        enrollment_group_id="g",
+        attestation_type="symmetricKey",
+        allocation_policy="custom",
+        webhook_url="https://fn.example.net/api/a",
+        api_version="2021-10-01",
+    )
+    url = reverse("enrollments:enrollment_group_detail", args=["g"])
+    _, data = open_page(admin_client, url)
+    data["api_version"] = ["2021-02-30"]
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    html = one_line(response.content.decode())
+    assert re.search(r'id="tab-iot-hubs"[^>]*aria-invalid="true"', html)
+    assert form_data(html)["api_version"] == ["2021-02-30"] and form_data(html)["_tab"] == ["iot-hubs"]
+    group.refresh_from_db()
+    assert group.api_version == "2021-10-01"
