@@ -1,6 +1,8 @@
 # DPS Portal: `make run` serves the portal, `make test` runs every test.
 PYTHON ?= python3
 PORT ?= 8000
+# The portal's public URL (Overview endpoints, connection strings) follows PORT unless set.
+DPS_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
@@ -20,7 +22,8 @@ $(STAMP): pyproject.toml
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_admin
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@echo "Portal: $(DPS_PUBLIC_URL)/ (service connection string: DPS_PUBLIC_URL=$(DPS_PUBLIC_URL) $(PY) manage.py connection_string)"
+	DPS_PUBLIC_URL=$(DPS_PUBLIC_URL) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Chromium comes from Debian's packages: Playwright cannot download its own browser here.
 browser:

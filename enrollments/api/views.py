@@ -237,6 +237,17 @@ def _upsert(kind: EnrollmentKind, data: dict, record_id: str, if_match: str | No
                     raise errors.ApiError(412, errors.PRECONDITION_FAILED, STALE)
                 obj = kind.create(data, record_id)
             else:
+                requested_type = (data.get("attestation") or {}).get("type")
+                if requested_type and requested_type != obj.attestation_type:
+                    # IDs are case-insensitive: `Device-001` names the existing `device-001`.
+                    existing = getattr(obj, kind.id_field)
+                    raise errors.ApiError(
+                        409,
+                        errors.ENROLLMENT_EXISTS,
+                        f"An enrollment with the ID “{existing}” already exists (IDs are not case-sensitive) and "
+                        f"uses {obj.get_attestation_type_display()} attestation; the attestation type of an "
+                        "enrollment cannot change. Delete it first, or use another ID.",
+                    )
                 changes, x509 = mapping.update_arguments(obj, data)
                 obj = services.enrollment_update(enrollment=obj, expected_etag=if_match, changes=changes)
                 if x509:

@@ -184,10 +184,19 @@ def test_group_errors_name_group_members(api):
     assert "attestation" in message
 
 
-def test_changing_the_attestation_type_is_refused(api):
+def test_changing_the_attestation_type_is_refused_as_a_conflict_naming_the_existing_id(api):
     create(api)
-    body = {"registrationId": "dev-1", "attestation": {"type": "tpm", "tpm": {"endorsementKey": "AAAA"}}}
-    assert "attestation.type" in assert_error(api.put("/enrollments/dev-1", body), 400)["message"]
+    body = {"registrationId": "DEV-1", "attestation": {"type": "tpm", "tpm": {"endorsementKey": "AAAA"}}}
+    error = assert_error(api.put("/enrollments/DEV-1", body), 409)
+    assert "“dev-1” already exists" in error["message"] and "cannot change" in error["message"]
+
+
+def test_a_put_to_the_same_id_in_other_letter_case_updates_the_existing_record(api):
+    created = create(api)
+    response = api.put("/enrollments/DEV-1", {**created, "registrationId": "DEV-1", "deviceId": "renamed"})
+    assert response.status_code == 200
+    assert response.json()["registrationId"] == "dev-1"
+    assert response.json()["deviceId"] == "renamed"
 
 
 # --- If-Match ---------------------------------------------------------------------------------------
