@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dps_portal.htmx import htmx_partial
 
 from .. import selectors
-from ..choices import IndividualAttestation
+from ..choices import IndividualAttestation, RegistrationStatus
 from ..models import EnrollmentGroup, IndividualEnrollment
 from ..pagination import PAGE_SIZE_CHOICES, PageRequest, keyset_paginate
 from ..services.enrollments import enrollments_delete
@@ -42,6 +42,7 @@ TABS = {
 NOTHING_SELECTED = "Select at least one {noun} to delete."
 DELETED = "Deleted {count} {noun}: {names}."
 NAMES_SHOWN = 10
+REGISTRATION_STATUS_LABELS = dict(RegistrationStatus.choices)
 
 
 def _render_list(request: HttpRequest, tab: str, queryset) -> HttpResponse:
@@ -51,6 +52,9 @@ def _render_list(request: HttpRequest, tab: str, queryset) -> HttpResponse:
     if tab == "individuals":
         for enrollment in page.items:
             enrollment.attestation_label = attestation_label(enrollment.attestation_type)
+            enrollment.registration_status_label = REGISTRATION_STATUS_LABELS.get(
+                enrollment.registration_status, enrollment.registration_status
+            )
     context = {
         "nav": "enrollments",
         "tab": tab,

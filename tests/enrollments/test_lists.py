@@ -112,8 +112,11 @@ def test_individual_list_columns_and_registration_status(admin_client):
         assert f'<th scope="col">{header}</th>' in html
     rows = html.split("<tbody>", 1)[1].split("</tr>")
     assert re.search(r'<a href="[^"]*/individual-enrollments/dev-1/details/">dev-1</a>', rows[0])
-    assert "<td>thermo</td>" in rows[0] and "<td>assigned</td>" in rows[0] and "Symmetric key" in rows[0]
-    assert "<td>dev-2</td>" in rows[1] and "<td>unassigned</td>" in rows[1]
+    assert '<td class="portal-name">thermo</td>' in rows[0] and "Symmetric key" in rows[0]
+    assert '<td class="portal-name">dev-2</td>' in rows[1]
+    # The status's label, as in the registration records table, not the wire value.
+    assert "<td>Assigned</td>" in rows[0] and "<td>Unassigned</td>" in rows[1]
+    assert "unassigned" not in html and ">assigned<" not in html
 
 
 def test_filter_is_a_case_insensitive_prefix(admin_client):

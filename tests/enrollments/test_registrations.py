@@ -77,6 +77,20 @@ def test_include_renders_the_contract_columns_and_its_own_form(rf: RequestFactor
     assert html.count('data-row-select aria-label="Select registration') == 2
 
 
+def test_include_shows_status_labels_like_the_individual_list(rf: RequestFactory, django_assert_num_queries):
+    _group_with_records()
+    RegistrationRecord.objects.filter(registration_id="dev-1").update(substatus="initialAssignment")
+    RegistrationRecord.objects.filter(registration_id="dev-2").update(status="unassigned")
+    records = list(selectors.registration_records_for_group("Fleet-A"))
+    with django_assert_num_queries(0):
+        html = render_to_string(
+            "enrollments/includes/registration_records.html", {"records": records, "next_url": "/"}, request=rf.get("/")
+        )
+    cells = re.findall(r"<td>([^<]*)(?:<span[^>]*>\(([^)]*)\))?", html)
+    assert ("Assigned ", "Initial assignment") in cells and ("Unassigned", "") in cells
+    assert "initialAssignment" not in html and ">unassigned<" not in html and ">assigned" not in html
+
+
 def test_include_says_when_there_are_no_records(rf):
     html = render_to_string(
         "enrollments/includes/registration_records.html", {"records": [], "next_url": "/"}, request=rf.get("/")
