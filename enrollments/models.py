@@ -187,6 +187,10 @@ class CaCertificate(CertificateInfoFields):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(Lower("name"), name="%(app_label)s_%(class)s_unique_name"),
+            # One upload per certificate, whatever its name or encoding (PEM, BOM, CRLF, DER).
+            models.UniqueConstraint(
+                fields=["sha256_thumbprint"], name="%(app_label)s_%(class)s_unique_sha256_thumbprint"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,7 +2,10 @@
 
 A certificate is uploaded under a name (letters, digits, `- . _`; unique ignoring case) as a
 `.pem` or base64/DER `.cer` file, parsed by `attestation.x509.parse_certificate` and refused when
-expired or not yet valid (`check_validity`). A file holding a private key is refused by the
+expired or not yet valid (`check_validity`), when it is not a CA certificate (`check_is_ca`: only a
+CA can sign device certificates, so only a CA can be a group's CA reference), and when the same
+certificate (same SHA-256 thumbprint, whatever its encoding) is already uploaded under any name
+(also a database constraint). A file holding a private key is refused by the
 parser and nothing of it is kept. Status is Verified or Unverified (`is_verified`); proof of
 possession comes in a later issue. At most `settings.DPS_MAX_CA_CERTIFICATES` (25) certificates.
 A certificate cannot be deleted while an enrollment group references it (PROTECT).
@@ -16,12 +19,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q
 from django.utils import timezone
 
-from ..attestation.x509 import check_validity, parse_certificate
+from ..attestation.x509 import check_is_ca, check_validity, parse_certificate
 from ..exceptions import InvalidCertificateError
 from ..models import CaCertificate, EnrollmentGroup, new_etag
 from . import quotas
 
 ALREADY_EXISTS = "A certificate named “{name}” already exists."
+ALREADY_UPLOADED = "This certificate is already uploaded as “{name}”."
 CERTIFICATE_IN_USE = (
     "The certificate “{name}” cannot be deleted while enrollment groups use it: {names}. Change or delete {them} first."
 )
@@ -46,8 +50,9 @@ def ca_certificate_check(*, certificate: CaCertificate, data: bytes | str | None
 
     `data`: the uploaded file's content; required for a new certificate, None on an existing one
     keeps the stored certificate. The parsed fields (public data only) are set on `certificate`.
-    Checks: the file is one certificate, not a private key, valid now; the name's format and
-    uniqueness ignoring case; the CA certificate quota (new certificates).
+    Checks: the file is one certificate, not a private key, valid now, a CA certificate, not already
+    uploaded (same SHA-256 thumbprint); the name's format and uniqueness ignoring case; the CA
+    certificate quota (new certificates).
     Raises ValidationError keyed `name`, `certificate`, `__all__`.
     """
     errors: dict[str, list[str]] = {}
@@ -58,6 +63,7 @@ def ca_certificate_check(*, certificate: CaCertificate, data: bytes | str | None
         try:
             info = parse_certificate(data)
             check_validity(info)
+            check_is_ca(info)
         except InvalidCertificateError as exc:
             errors.setdefault("certificate", []).append(str(exc))
         else:
@@ -84,8 +90,26 @@ def ca_certificate_check(*, certificate: CaCertificate, data: bytes | str | None
             duplicates = duplicates.exclude(pk=certificate.pk)
         if duplicates.exists():
             errors.setdefault("name", []).append(ALREADY_EXISTS.format(name=certificate.name))
+    if not errors.get("certificate"):
+        _check_duplicate_certificate(errors, certificate)
     if errors:
         raise ValidationError(errors)
+
+
+def _existing_upload(certificate: CaCertificate) -> CaCertificate | None:
+    """Another uploaded certificate with `certificate`'s SHA-256 thumbprint, if any."""
+    if not certificate.sha256_thumbprint:
+        return None
+    others = CaCertificate.objects.filter(sha256_thumbprint=certificate.sha256_thumbprint)
+    if certificate.pk is not None:
+        others = others.exclude(pk=certificate.pk)
+    return others.first()
+
+
+def _check_duplicate_certificate(errors: dict, certificate: CaCertificate) -> None:
+    existing = _existing_upload(certificate)
+    if existing is not None:
+        errors.setdefault("certificate", []).append(ALREADY_UPLOADED.format(name=existing.name))
 
 
 @transaction.atomic
@@ -93,7 +117,7 @@ def ca_certificate_create(*, name: str, data: bytes | str, verified: bool = Fals
     """Upload a CA certificate under `name`; `verified` sets its status to Verified.
 
     Returns the saved CaCertificate. Raises ValidationError (see ca_certificate_check); a lost race
-    on the unique name becomes the same `name` error.
+    on the unique name or thumbprint becomes the same `name` or `certificate` error.
     """
     certificate = CaCertificate(name=name or "", is_verified=bool(verified))
     ca_certificate_check(certificate=certificate, data=data)
@@ -101,6 +125,9 @@ def ca_certificate_create(*, name: str, data: bytes | str, verified: bool = Fals
         with transaction.atomic():
             certificate.save()
     except IntegrityError as exc:
+        existing = _existing_upload(certificate)
+        if existing is not None:
+            raise ValidationError({"certificate": [ALREADY_UPLOADED.format(name=existing.name)]}) from exc
         raise ValidationError({"name": [ALREADY_EXISTS.format(name=certificate.name)]}) from exc
     return certificate
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from .. import validators
 from ..attestation.symmetric_keys import generate_symmetric_key
-from ..attestation.x509 import CertificateInfo, check_is_ca, check_validity
+from ..attestation.x509 import CertificateInfo, check_is_ca, check_validity, parse_certificate
 from ..choices import AllocationPolicy, AttestationType, CertificateSlot
 from ..exceptions import DomainError, InvalidCertificateError
 from ..models import (
@@ -45,7 +45,15 @@ CERTIFICATE_IN_USE = (
     "enrollment: use a different certificate or remove it from {owner} first."
 )
 SAME_CERTIFICATE_TWICE = "The secondary certificate is the same as the primary one. Choose a different certificate."
-CA_UNVERIFIED = "The certificate “{name}” is unverified. Verify it on the Certificates page first."
+CA_UNVERIFIED = (
+    "The certificate “{name}” is unverified. To use a verified one: delete it on the Certificates page and upload "
+    "it again with “Set certificate status to verified on upload” checked (or an administrator sets it verified "
+    "in the Django admin)."
+)
+CA_NOT_CA = (
+    "The certificate “{name}” is not a CA certificate, so it cannot sign device certificates. Upload the "
+    "intermediate or root CA certificate on the Certificates page and choose that one."
+)
 STATIC_NEEDS_ONE_HUB = (
     "Static configuration assigns every device to one hub: select exactly one target IoT hub (selected: {n})."
 )
@@ -183,6 +191,12 @@ def _check_ca_references(errors: dict, ca_primary: CaCertificate | None, ca_seco
     for field, ca in (("ca_primary", ca_primary), ("ca_secondary", ca_secondary)):
         if ca is not None and not ca.is_verified:
             errors.setdefault(field, []).append(CA_UNVERIFIED.format(name=ca.name))
+        if ca is not None:
+            # Rows uploaded before the Certificates page refused non-CA certificates may hold one.
+            try:
+                check_is_ca(parse_certificate(ca.certificate))
+            except InvalidCertificateError:
+                errors.setdefault(field, []).append(CA_NOT_CA.format(name=ca.name))
 
 
 def _save_certificates(owner_field: str, owner, certificates: dict[str, CertificateInfo | None]) -> None:

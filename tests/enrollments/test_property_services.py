@@ -132,10 +132,12 @@ def used_certificate(db, certificates):
 
 @pytest.fixture
 def ca_references(db, certificates):
-    fields = certificates["root-ca.pem"].model_fields()
+    # Two different certificates: one upload per certificate (unique SHA-256 thumbprint).
     return [
-        CaCertificate.objects.create(name="verified", is_verified=True, **fields),
-        CaCertificate.objects.create(name="unverified", is_verified=False, **fields),
+        CaCertificate.objects.create(name="verified", is_verified=True, **certificates["root-ca.pem"].model_fields()),
+        CaCertificate.objects.create(
+            name="unverified", is_verified=False, **certificates["intermediate-ca.pem"].model_fields()
+        ),
     ]
 
 

@@ -97,10 +97,12 @@ def hubs(db) -> list[LinkedIotHub]:
 
 @pytest.fixture
 def cas(db, vector_files) -> list[CaCertificate]:
-    fields = parse_certificate(vector_files["root-ca.pem"]).model_fields()
+    # Two different certificates: one upload per certificate (unique SHA-256 thumbprint).
+    verified = parse_certificate(vector_files["root-ca.pem"]).model_fields()
+    unverified = parse_certificate(vector_files["intermediate-ca.pem"]).model_fields()
     return [
-        CaCertificate.objects.create(name="verified", is_verified=True, **fields),
-        CaCertificate.objects.create(name="unverified", is_verified=False, **fields),
+        CaCertificate.objects.create(name="verified", is_verified=True, **verified),
+        CaCertificate.objects.create(name="unverified", is_verified=False, **unverified),
     ]
 
 

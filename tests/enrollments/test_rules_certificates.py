@@ -17,7 +17,7 @@ from enrollments.attestation import x509 as x509_attestation
 from enrollments.attestation.x509 import check_validity, parse_certificate
 from enrollments.exceptions import InvalidCertificateError
 from enrollments.models import CaCertificate, EnrollmentCertificate
-from enrollments.services.enrollments import enrollment_group_create, individual_enrollment_create
+from enrollments.services.enrollments import CA_UNVERIFIED, enrollment_group_create, individual_enrollment_create
 from tests.conftest import make_certificate
 
 CLEAN = "intermediate-ca.pem"
@@ -244,13 +244,12 @@ def ca(name: str, *, verified: bool, vectors_dir) -> CaCertificate:
 
 
 @pytest.mark.django_db
-def test_an_unverified_ca_reference_is_refused_with_a_message_to_verify_it_first(vectors_dir):
+def test_an_unverified_ca_reference_is_refused_saying_how_to_get_a_verified_one(vectors_dir):
     unverified = ca("root-unverified", verified=False, vectors_dir=vectors_dir)
     with pytest.raises(ValidationError) as err:
         enrollment_group_create(enrollment_group_id="ca", attestation_type="x509", ca_primary=unverified)
-    assert err.value.message_dict == {
-        "ca_primary": ["The certificate “root-unverified” is unverified. Verify it on the Certificates page first."]
-    }
+    assert err.value.message_dict == {"ca_primary": [CA_UNVERIFIED.format(name="root-unverified")]}
+    assert "Set certificate status to verified on upload" in err.value.messages[0]
 
 
 @pytest.mark.django_db
