@@ -38,8 +38,11 @@ from ..models import (
 )
 from . import quotas
 
-ALREADY_EXISTS_GROUP = "An enrollment group named “{name}” already exists."
-ALREADY_EXISTS_INDIVIDUAL = "An individual enrollment with registration ID “{name}” already exists."
+# `{name}` is the existing record's spelling (see name_taken_message), not the one typed.
+ALREADY_EXISTS_GROUP = "An enrollment group named “{name}” already exists (names are not case-sensitive)."
+ALREADY_EXISTS_INDIVIDUAL = (
+    "An individual enrollment with registration ID “{name}” already exists (registration IDs are not case-sensitive)."
+)
 CERTIFICATE_IN_USE = (
     "This certificate (SHA-256 {thumb}…) is already used by {owner}. A certificate can be in only one "
     "enrollment: use a different certificate or remove it from {owner} first."
@@ -398,9 +401,10 @@ def _finish_create(
         api_version=enrollment.api_version,
     )
     _full_clean(errors, enrollment)
-    if not errors.get(id_field) and type(enrollment).objects.filter(**{f"{id_field}__iexact": name}).exists():
-        message = ALREADY_EXISTS_GROUP if is_group else ALREADY_EXISTS_INDIVIDUAL
-        errors.setdefault(id_field, []).append(message.format(name=name))
+    if not errors.get(id_field):
+        message = name_taken_message(type(enrollment), name)
+        if message:
+            errors.setdefault(id_field, []).append(message)
     _raise_if(errors)
     try:
         with transaction.atomic():
@@ -412,14 +416,35 @@ def _finish_create(
     return enrollment
 
 
+def name_taken_message(
+    model: type[EnrollmentGroup] | type[IndividualEnrollment], name: str, *, default_spelling: bool = False
+) -> str | None:
+    """`… already exists (… not case-sensitive).` naming the existing record's spelling when another
+    `model` record has `name` ignoring case, else None.
+
+    Names are unique ignoring case (the `Lower()` constraints), so a user typing `Device-001` while
+    `device-001` exists must see which record is in the way. `default_spelling`: fall back to `name`
+    when the other record is not visible (a lost race whose winner has not committed yet).
+    """
+    id_field = "enrollment_group_id" if model is EnrollmentGroup else "registration_id"
+    existing = model.objects.filter(**{f"{id_field}__iexact": name}).values_list(id_field, flat=True).first()
+    if existing is None and not default_spelling:
+        return None
+    template = ALREADY_EXISTS_GROUP if model is EnrollmentGroup else ALREADY_EXISTS_INDIVIDUAL
+    return template.format(name=existing if existing is not None else name)
+
+
 def _integrity_to_validation(exc: IntegrityError, name: str, *, kind: str) -> ValidationError:
     """Turn a lost race on a unique constraint into the same field error the pre-check gives."""
     text = str(exc).lower()
     if "thumbprint" in text or "enrollmentcertificate" in text:
         return _error("primary_certificate", "This certificate is already used by another enrollment.")
     if kind == "group":
-        return _error("enrollment_group_id", ALREADY_EXISTS_GROUP.format(name=name), code="unique")
-    return _error("registration_id", ALREADY_EXISTS_INDIVIDUAL.format(name=name), code="unique")
+        message = name_taken_message(EnrollmentGroup, name, default_spelling=True)
+        return _error("enrollment_group_id", message, code="unique")
+    return _error(
+        "registration_id", name_taken_message(IndividualEnrollment, name, default_spelling=True), code="unique"
+    )
 
 
 def _normalize_etag(etag: str | None) -> str | None:

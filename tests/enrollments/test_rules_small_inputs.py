@@ -74,14 +74,21 @@ def test_128_a_is_accepted_and_129_a_refused(call, field):
 def test_Device_001_is_refused_while_device_001_exists():
     individual_enrollment_create(registration_id="device-001", attestation_type="symmetricKey")
     errors = errors_of(individual_enrollment_create, registration_id="Device-001", attestation_type="symmetricKey")
-    assert errors == {"registration_id": ["An individual enrollment with registration ID “Device-001” already exists."]}
+    assert errors == {
+        "registration_id": [
+            "An individual enrollment with registration ID “device-001” already exists "
+            "(registration IDs are not case-sensitive)."
+        ]
+    }
     assert IndividualEnrollment.objects.count() == 1
 
 
 def test_group_names_differing_only_in_case_are_refused():
     enrollment_group_create(enrollment_group_id="grp-", attestation_type="symmetricKey")
     errors = errors_of(enrollment_group_create, enrollment_group_id="GRP-", attestation_type="symmetricKey")
-    assert errors == {"enrollment_group_id": ["An enrollment group named “GRP-” already exists."]}
+    assert errors == {
+        "enrollment_group_id": ["An enrollment group named “grp-” already exists (names are not case-sensitive)."]
+    }
 
 
 def test_a_16_byte_key_is_accepted_and_a_65_byte_key_of_88_characters_refused():
