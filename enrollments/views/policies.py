@@ -45,10 +45,17 @@ def shared_access_policy_list(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def shared_access_policy_connection_string(request: HttpRequest, pk: int, slot: str) -> HttpResponse:
-    """One connection string in full, for `Show` (HTMX: the unmasked field) or `Copy` (plain text)."""
+    """One connection string in full, for `Show` (HTMX: the unmasked field) or `Copy` (plain text);
+    with `view=masked` (HTMX, `Hide`) the masked field again, without the key."""
     if slot not in policy_services.KEY_SLOTS:
         raise Http404("No such key")
     policy = get_object_or_404(SharedAccessPolicy, pk=pk)
+    if request.htmx and request.GET.get("view") == "masked":
+        return render(
+            request,
+            "enrollments/shared_access_policy_connection_string.html",
+            {"policy": policy, "slot": slot, "value": _masked(policy), "shown": False, "refocus": True},
+        )
     value = service_connection_string(
         public_url=settings.DPS_PUBLIC_URL, policy_name=policy.name, key=getattr(policy, f"{slot}_key")
     )

@@ -14,6 +14,31 @@
     return Promise.resolve();
   }
 
+  // Say something to screen readers through the page's polite live region (base.html #portal-live).
+  function announce(text) {
+    let region = document.getElementById("portal-live");
+    if (!region) {
+      region = document.createElement("div");
+      region.id = "portal-live";
+      region.className = "visually-hidden";
+      region.setAttribute("role", "status");
+      region.setAttribute("aria-live", "polite");
+      document.body.appendChild(region);
+    }
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = text; }, 50);
+  }
+
+  // The button's text says what happened for a moment, then it gets its name (`Copy`) back.
+  function flash(button, text) {
+    if (!button.dataset.label) button.dataset.label = button.textContent;
+    button.textContent = text;
+    window.clearTimeout(button._portalRestore);
+    button._portalRestore = window.setTimeout(function () {
+      button.textContent = button.dataset.label;
+    }, 1500);
+  }
+
   // `Copy` of a secret: the page holds only a masked value; the secret is fetched from its own
   // (signed-in, uncached) URL when the button is pressed, then put on the clipboard.
   document.addEventListener("click", function (event) {
@@ -27,10 +52,13 @@
       .then(copyText)
       .then(function () {
         button.setAttribute("data-copied", "true");
-        button.setAttribute("title", "Copied");
+        flash(button, "Copied");
+        announce("Copied to the clipboard");
       })
       .catch(function () {
         button.setAttribute("data-copied", "false");
+        flash(button, "Not copied");
+        announce("Could not copy to the clipboard");
       });
   });
 

@@ -1,4 +1,4 @@
-"""Shared access policies page in a real browser: Show, Copy, Regenerate with the confirm dialog."""
+"""Shared access policies page in a real browser: Show/Hide, Copy, Regenerate with the confirm dialog."""
 
 from django.conf import settings
 from playwright.sync_api import Page, expect
@@ -22,10 +22,21 @@ def test_show_copy_and_regenerate_the_owner_key(signed_in_page: Page):
     expect(primary).to_have_value(
         f"HostName={host};SharedAccessKeyName=provisioningserviceowner;SharedAccessKey={owner.primary_key}"
     )
+    # `Hide` returns to the masked value; the focus stays on the field's button.
+    hide = card.locator(f"#cs-{owner.pk}-primary").get_by_role("button", name="Hide")
+    expect(hide).to_be_focused()
+    hide.click()
+    expect(primary).to_have_value(f"HostName={host};SharedAccessKeyName=provisioningserviceowner;SharedAccessKey=••••")
+    expect(card.locator(f"#cs-{owner.pk}-primary").get_by_role("button", name="Show")).to_be_focused()
+    assert owner.primary_key not in page.content()
 
-    secondary_copy = card.locator(f"#cs-{owner.pk}-secondary").get_by_role("button", name="Copy")
-    secondary_copy.click()
-    expect(secondary_copy).to_have_attribute("data-copied", "true")
+    # `Copy` says so, on the button and to screen readers, then gets its name back.
+    secondary = card.locator(f"#cs-{owner.pk}-secondary")
+    secondary.get_by_role("button", name="Copy").click()
+    expect(secondary.get_by_role("button", name="Copied", exact=True)).to_be_visible()
+    expect(page.locator("#portal-live")).to_have_text("Copied to the clipboard")
+    expect(page.locator("#portal-live")).to_have_attribute("aria-live", "polite")
+    expect(secondary.get_by_role("button", name="Copy", exact=True)).to_be_visible(timeout=5_000)
     assert page.evaluate("navigator.clipboard.readText()").endswith(f"SharedAccessKey={owner.secondary_key}")
 
     card.get_by_role("button", name="Regenerate primary key").click()

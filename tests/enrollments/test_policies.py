@@ -1,5 +1,6 @@
 """Shared access policies: the portal page (views), its services and `manage.py connection_string`."""
 
+import re
 from io import StringIO
 
 import pytest
@@ -55,6 +56,25 @@ def test_show_returns_the_full_string_uncached_and_copy_plain_text(admin_client,
     assert copied.content.decode() == expected
     assert copied.headers["Content-Type"].startswith("text/plain")
     assert admin_client.get(cs_url(owner, "tertiary")).status_code == 404
+
+
+def test_shown_string_has_hide_which_returns_the_masked_field_without_the_key(admin_client):
+    owner = SharedAccessPolicy.objects.ensure_owner()
+    shown = admin_client.get(cs_url(owner), headers={"HX-Request": "true"}).content.decode()
+    assert re.search(r">\s*Hide\s*</button>", shown) and not re.search(r">\s*Show\s*</button>", shown)
+    assert f'hx-get="{cs_url(owner)}?view=masked"' in shown
+    hidden = admin_client.get(cs_url(owner) + "?view=masked", headers={"HX-Request": "true"})
+    html = hidden.content.decode()
+    assert hidden.status_code == 200 and "<html" not in html
+    assert "SharedAccessKey=••••" in html and owner.primary_key not in html
+    assert re.search(r">\s*Show\s*</button>", html) and re.search(r">\s*Copy\s*</button>", html)
+    assert not re.search(r">\s*Hide\s*</button>", html)
+
+
+def test_the_list_page_shows_show_not_hide(admin_client):
+    html = admin_client.get(LIST).content.decode()
+    assert re.search(r">\s*Show\s*</button>", html) and not re.search(r">\s*Hide\s*</button>", html)
+    assert not re.search(r"autofocus>\s*Show", html)
 
 
 def test_regenerate_replaces_only_the_chosen_key(admin_client):
