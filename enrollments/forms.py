@@ -243,7 +243,16 @@ class _RegistrationMixin:
         )
 
     def _check_certificates(self, cleaned: dict) -> None:
-        """Stored refusals stay next to their input until another file is chosen; no certificate twice."""
+        """Stored refusals stay next to their input until another file is chosen; no certificate twice.
+
+        Also records `parsed_certificates` ({slot: CertificateInfo}): the files uploaded with this
+        post that parsed, before any rule across fields (a taken registration ID, the same
+        certificate twice) adds its error, so the wizard keeps them whatever else is refused."""
+        self.parsed_certificates = {
+            slot: cleaned[f"{slot}_certificate"]
+            for slot in ("primary", "secondary")
+            if self.files.get(self.add_prefix(f"{slot}_certificate")) and cleaned.get(f"{slot}_certificate")
+        }
         for slot, message in self.certificate_errors.items():
             name = f"{slot}_certificate"
             if name in self.fields and not self.files.get(self.add_prefix(name)):
@@ -271,6 +280,7 @@ class EnrollmentGroupRegistrationForm(_RegistrationMixin, WizardTabForm):
     def __init__(self, *args, certificates: dict | None = None, certificate_errors: dict | None = None, **kwargs):
         self.certificates = certificates or {}
         self.certificate_errors = certificate_errors or {}
+        self.parsed_certificates: dict[str, CertificateInfo] = {}
         super().__init__(*args, **kwargs)
 
     @property
@@ -332,6 +342,7 @@ class IndividualEnrollmentRegistrationForm(_RegistrationMixin, WizardTabForm):
     def __init__(self, *args, certificates: dict | None = None, certificate_errors: dict | None = None, **kwargs):
         self.certificates = certificates or {}
         self.certificate_errors = certificate_errors or {}
+        self.parsed_certificates: dict[str, CertificateInfo] = {}
         super().__init__(*args, **kwargs)
 
     @property

@@ -240,12 +240,12 @@ class EnrollmentWizard:
         return self._forms[slug]
 
     def display_form(self, slug: str):
-        """The form to render: errors only once the tab was submitted or left (certificate
-        refusals and the TPM refusal always, since they answer what the user just did)."""
+        """The form to render: errors only once the tab was submitted or left (the errors of an
+        uploaded certificate and the TPM refusal always, since they answer what the user just did)."""
         form = self.form(slug)
         if slug not in self.touched:
-            refused = tuple(f"{slot}_certificate" for slot in self.certificate_errors)
-            form.hide_errors(keep=("attestation", *refused))
+            uploaded = tuple(f"{slot}_certificate" for slot in {*self.certificate_errors, *self.certificates})
+            form.hide_errors(keep=("attestation", *uploaded))
         return form
 
     def tab_has_errors(self, slug: str) -> bool:
@@ -300,16 +300,20 @@ class EnrollmentWizard:
         if remove_secondary:
             self.certificates.pop("secondary", None)
             self.certificate_errors.pop("secondary", None)
+        errors = form.errors  # validates: fills form.parsed_certificates
         for slot in ("primary", "secondary"):
             name = f"{slot}_certificate"
             if name not in form.fields or not files.get(name):
                 continue
-            if name in form.errors:
-                self.certificates.pop(slot, None)
-                self.certificate_errors[slot] = form.errors[name][0]
-            else:
-                self.certificates[slot] = form.cleaned_data[name].as_dict()
+            info = form.parsed_certificates.get(slot)
+            if info is not None:
+                # Kept even when another rule refuses it (a taken registration ID): that error is
+                # derived again from the draft, and the user need not choose the file again.
+                self.certificates[slot] = info.as_dict()
                 self.certificate_errors.pop(slot, None)
+            else:
+                self.certificates.pop(slot, None)
+                self.certificate_errors[slot] = errors.get(name, [wizard_forms.REQUIRED])[0]
 
     def check_linked_hub(self, host_name: str) -> bool:
         """Check the hub just linked through `Link a new IoT hub` (its host name) in the draft."""

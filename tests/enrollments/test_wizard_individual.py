@@ -98,3 +98,27 @@ def test_missing_values_are_reported_on_the_registration_tab_and_kept(admin_clie
     assert html.count("This field is required.") == 2
     assert 'value="kept-id"' in html
     assert not IndividualEnrollment.objects.exists()
+
+
+def test_a_parsed_certificate_of_a_taken_registration_id_stays_in_the_draft_and_on_the_tab(admin_client, vectors_dir):
+    # Upload on a refresh (the file input's change) and on Next: the error is shown, the certificate kept.
+    individual_enrollment_create(registration_id="device-001", attestation_type="symmetricKey")
+    for nav, to_tab in (("refresh", "registration"), ("next", "iot-hubs")):
+        draft = start(admin_client, "individual")
+        data = {**BASE, "attestation": "x509"}
+        post_tab(admin_client, draft, "registration", "registration", data, "refresh")
+        with open(vectors_dir / "device-001.pem", "rb") as pem:
+            response = post_tab(admin_client, draft, "registration", to_tab, data, nav, {"primary_certificate": pem})
+        html = response.content.decode()
+        assert "already exists" in html
+        assert "Current:" in html and "CN=device-001" in html
+        assert re.search(r'name="registration_id" value="device-001"[^>]*disabled', html)
+        draft.refresh_from_db()
+        assert draft.data["certificates"]["primary"]["common_name"] == "device-001"
+        assert "primary" not in draft.data["certificate_errors"]
+        # A reload still shows the certificate and the error; Create is refused with the same message.
+        html = admin_client.get(tab_url(draft, "registration")).content.decode()
+        assert "Current:" in html and "already exists" in html
+        html = create(admin_client, draft).content.decode()
+        assert "already exists" in html and "Current:" in html
+        assert IndividualEnrollment.objects.count() == 1
