@@ -6,6 +6,9 @@ wizard is one <form>) to the URL of the tab to show; the view stores them in the
 `HX-Push-Url` naming the tab shown; other requests are redirected (POST/redirect/GET), and
 history-restore requests get the whole page (dps_portal.htmx.htmx_partial). An invalid tab is
 re-rendered with status 200, because htmx 2 does not swap 4xx responses.
+
+A URL of a draft that no longer exists (created, or expired and removed) leads to the list with a
+note instead of a 404 (browser Back after Create); someone else's draft stays a 404.
 """
 
 from urllib.parse import urlencode
@@ -13,7 +16,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
@@ -27,6 +30,8 @@ from ..models import WizardDraft
 from ..wizard import FORM_TABS, REVIEW, TAB_SLUGS, EnrollmentWizard
 
 SECRET_FIELDS = ("primary_key", "secondary_key")
+DRAFT_GONE = "This wizard was already completed or has expired: start a new one with {add}."
+ADD_LABELS = {WizardDraft.KIND_GROUP: "Add enrollment group", WizardDraft.KIND_INDIVIDUAL: "Add individual enrollment"}
 
 
 def link_hub_url(wizard: EnrollmentWizard) -> str | None:
@@ -86,10 +91,24 @@ def _go(
     return response
 
 
+def _draft_gone(request: HttpRequest, kind: str) -> HttpResponse:
+    """The list page with a note, for a URL of a draft that no longer exists (created or expired)."""
+    messages.info(request, DRAFT_GONE.format(add=ADD_LABELS[kind]))
+    target = wizard_module.list_url(wizard_module.KINDS[kind].list_url_name)
+    if request.htmx and not request.htmx.history_restore_request:
+        return HttpResponseClientRedirect(target)
+    return redirect(target)
+
+
 def _tab(request: HttpRequest, kind: str, draft_id, tab: str) -> HttpResponse:
     if tab not in TAB_SLUGS:
         raise Http404("No such wizard tab.")
-    draft = get_object_or_404(WizardDraft, pk=draft_id, owner=request.user, kind=kind)
+    draft = WizardDraft.objects.filter(pk=draft_id).first()
+    if draft is None:
+        # Browser Back after Create, a bookmark, a second click on Create: nothing to show, but no 404.
+        return _draft_gone(request, kind)
+    if draft.owner_id != request.user.pk or draft.kind != kind:
+        raise Http404("No WizardDraft matches the given query.")
     wizard = EnrollmentWizard(draft)
     if request.method == "GET":
         linked_hub = request.GET.get("linked_hub")

@@ -374,3 +374,48 @@ def test_values_no_user_can_type_never_break_a_page(admin_client):
     assert admin_client.get(tab_url(draft, "iot-hubs")).status_code == 200
     response = admin_client.post(tab_url(draft, "review"), {"_tab": "review", "_nav": "create"}, headers=HX)
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+
+
+GONE = "This wizard was already completed or has expired: start a new one with {add}."
+
+
+@pytest.mark.parametrize(
+    "kind, add, list_name",
+    [
+        ("group", "Add enrollment group", "enrollments:enrollment_group_list"),
+        ("individual", "Add individual enrollment", "enrollments:individual_enrollment_list"),
+    ],
+)
+def test_a_draft_that_is_gone_leads_to_the_list_with_a_note_not_a_404(admin_client, kind, add, list_name):
+    draft = start(admin_client, kind)
+    WizardDraft.objects.filter(pk=draft.pk).delete()  # created (Create deletes it) or expired
+    list_url = reverse(list_name)
+    response = admin_client.get(tab_url(draft, "review"))
+    assert response.status_code == 302 and response["Location"] == list_url
+    html = admin_client.get(list_url).content.decode()
+    assert GONE.format(add=add) in html
+    response = admin_client.get(tab_url(draft, "registration"), headers=HX)
+    assert response.status_code == 200 and response["HX-Redirect"] == list_url
+    response = admin_client.get(tab_url(draft, "iot-hubs"), headers={**HX, "HX-History-Restore-Request": "true"})
+    assert response.status_code == 302 and response["Location"] == list_url
+    # A click on a tab or Create of a page left open posts to the gone draft: the same way out.
+    response = admin_client.post(tab_url(draft, "review"), {"_tab": "review", "_nav": "create"}, headers=HX)
+    assert response["HX-Redirect"] == list_url
+
+
+def test_browser_back_after_create_goes_to_the_list(admin_client):
+    draft = start(admin_client)
+    post_tab(admin_client, draft, "registration", "review", REGISTRATION)
+    admin_client.post(tab_url(draft, "review"), {"_tab": "review", "_nav": "create"}, headers=HX)
+    assert EnrollmentGroup.objects.filter(enrollment_group_id="grp-wizard").exists()
+    response = admin_client.get(tab_url(draft, "review"), follow=True)
+    assert response.redirect_chain == [(reverse("enrollments:enrollment_group_list"), 302)]
+    assert GONE.format(add="Add enrollment group") in response.content.decode()
+
+
+def test_a_gone_draft_url_still_needs_sign_in(client):
+    import uuid
+
+    url = reverse("enrollments:enrollment_group_add_tab", args=[uuid.uuid4(), "registration"])
+    response = client.get(url)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
