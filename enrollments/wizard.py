@@ -316,15 +316,21 @@ class EnrollmentWizard:
                 self.certificate_errors[slot] = errors.get(name, [wizard_forms.REQUIRED])[0]
 
     def check_linked_hub(self, host_name: str) -> bool:
-        """Check the hub just linked through `Link a new IoT hub` (its host name) in the draft."""
+        """Back from `Link a new IoT hub`: check the hub just linked (its host name) in the draft.
+
+        The IoT hubs tab counts as not submitted again: its errors (a third hub checked with
+        Static configuration) wait until the user leaves or submits it, or selects Create.
+        Returns False when no hub has that host name."""
+        if IOT_HUBS in self.touched:
+            self.touched.remove(IOT_HUBS)
         hub = LinkedIotHub.objects.filter(host_name__iexact=host_name).first()
-        if hub is None:
-            return False
-        hubs = self.values.setdefault(IOT_HUBS, {}).setdefault("iot_hubs", [])
-        if str(hub.pk) not in hubs:
-            hubs.append(str(hub.pk))
-            self.save()
-        return True
+        if hub is not None:
+            hubs = self.values.setdefault(IOT_HUBS, {}).setdefault("iot_hubs", [])
+            if str(hub.pk) not in hubs:
+                hubs.append(str(hub.pk))
+        self._forms.clear()
+        self.save()
+        return hub is not None
 
     def touch_all(self) -> None:
         for slug in FORM_TABS:

@@ -120,7 +120,8 @@ def _tab(request: HttpRequest, kind: str, draft_id, tab: str) -> HttpResponse:
     posted_from = request.POST.get("_tab", "")
     nav = request.POST.get("_nav", "tab")
     if posted_from in FORM_TABS:
-        wizard.save_tab(posted_from, request.POST, request.FILES, touch=nav != "refresh")
+        # A refresh re-renders the tab and `Link a new IoT hub` comes back to it: neither submits it.
+        wizard.save_tab(posted_from, request.POST, request.FILES, touch=nav not in ("refresh", "link-hub"))
     if nav == "refresh" and posted_from in FORM_TABS:
         return _go(request, wizard, posted_from, posted_from=posted_from)
     if nav == "link-hub":

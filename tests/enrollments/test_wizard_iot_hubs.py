@@ -133,3 +133,32 @@ def test_details_malformed_api_version_is_refused_on_the_iot_hubs_tab(admin_clie
     assert form_data(html)["api_version"] == ["2021-02-30"] and form_data(html)["_tab"] == ["iot-hubs"]
     group.refresh_from_db()
     assert group.api_version == "2021-10-01"
+
+
+# --- Link a new IoT hub round trip ------------------------------------------------------------------------
+
+
+def test_coming_back_from_link_a_new_hub_shows_no_errors_until_the_user_acts(admin_client):
+    a, b = hub("a.azure-devices.net"), hub("b.azure-devices.net")
+    draft = start(admin_client)
+    data = {"allocation_policy": "static", "iot_hubs": [str(a.pk), str(b.pk)]}
+    # The tab was already left once with an error (Next), then the user links a third hub.
+    post_tab(admin_client, draft, "iot-hubs", "device-settings", data, "next")
+    post_tab(admin_client, draft, "iot-hubs", "iot-hubs", data, "link-hub")
+    new = hub("new.azure-devices.net")
+    response = admin_client.get(tab_url(draft, "iot-hubs") + "?linked_hub=new.azure-devices.net")
+    assert response.status_code == 302
+    html = one_line(admin_client.get(tab_url(draft, "iot-hubs")).content.decode())
+    assert re.search(rf'name="iot_hubs" value="{new.pk}"[^>]* checked', html)
+    assert '<option value="static" selected>' in html
+    assert "selected: 3" not in html and not re.search(r'id="tab-iot-hubs"[^>]*aria-invalid', html)
+    # Next and Create still refuse it, on this tab.
+    data["iot_hubs"].append(str(new.pk))
+    response = post_tab(admin_client, draft, "iot-hubs", "device-settings", data, "next")
+    assert "HX-Push-Url" not in response and "selected: 3" in response.content.decode()
+    post_tab(admin_client, draft, "iot-hubs", "iot-hubs", data, "link-hub")
+    admin_client.get(tab_url(draft, "iot-hubs") + "?linked_hub=new.azure-devices.net")
+    post_tab(admin_client, draft, "registration", "review", REGISTRATION)
+    response = admin_client.post(tab_url(draft, "review"), {"_tab": "review", "_nav": "create"}, headers=HX)
+    assert response["HX-Push-Url"] == tab_url(draft, "iot-hubs") and "selected: 3" in response.content.decode()
+    assert not EnrollmentGroup.objects.exists()
