@@ -14,12 +14,16 @@ def merge_duplicate_uploads(apps, schema_editor):
         .filter(n__gt=1)
         .values_list("sha256_thumbprint", flat=True)
     )
-    for thumbprint in list(duplicated):
+    duplicated = list(duplicated)
+    for thumbprint in duplicated:
         rows = list(CaCertificate.objects.filter(sha256_thumbprint=thumbprint).order_by("-is_verified", "pk"))
         keep, others = rows[0], [row.pk for row in rows[1:]]
         EnrollmentGroup.objects.filter(ca_primary__in=others).update(ca_primary=keep)
         EnrollmentGroup.objects.filter(ca_secondary__in=others).update(ca_secondary=keep)
         CaCertificate.objects.filter(pk__in=others).delete()
+    if duplicated and schema_editor.connection.vendor == "postgresql":
+        # Run the deferred foreign-key checks now: PostgreSQL refuses ALTER TABLE with pending ones.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
