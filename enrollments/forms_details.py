@@ -31,6 +31,7 @@ from .choices import (
     IndividualAttestation,
 )
 from .forms import (
+    TARGET_HUBS_HELP,
     X509_REGISTRATION_ID_HELP,
     DeviceSettingsForm,
     IotHubsForm,
@@ -44,6 +45,12 @@ from .webhook_urls import still_masked, unmask_webhook_secret
 
 REGISTRATION, IOT_HUBS, DEVICE_SETTINGS = "registration", "iot-hubs", "device-settings"
 FORM_TABS = (REGISTRATION, IOT_HUBS, DEVICE_SETTINGS)
+SERVICE_DEFAULT_OPTION = "Service default ({policy})"
+SERVICE_DEFAULT_HELP = (
+    "This enrollment has no allocation policy of its own: it follows the service's default, also when that "
+    "default changes. Choose a policy to give it one."
+)
+HUBS_SAVED_EMPTY = "Saved with no hub checked: this enrollment uses every linked IoT hub."
 WEBHOOK_MASK_LEFT = "The webhook URL still shows a masked code= key (••••) that cannot be restored: type the key again."
 # Service (model) field → the details form field that shows it; unlisted names are the same.
 SERVICE_FIELD_TO_FORM_FIELD = {
@@ -80,7 +87,8 @@ def _same_json(a: Any, b: Any) -> bool:
 def initial_values(enrollment: Enrollment, service: ProvisioningService) -> dict[str, Any]:
     """The values the details forms start from: the stored enrollment in the forms' terms.
 
-    The allocation policy is the effective one (the service default when the enrollment has none);
+    An allocation policy the enrollment does not have (NULL: the service default applies, as the
+    REST API stores it when `allocationPolicy` is left out) is "" (the `Service default (…)` option);
     the webhook URL is masked (`code=••••`); twins are indented JSON.
     """
     values: dict[str, Any] = {
@@ -88,7 +96,7 @@ def initial_values(enrollment: Enrollment, service: ProvisioningService) -> dict
         "provisioning_status": enrollment.is_enabled,
         "reprovision_policy": enrollment.reprovision_policy,
         "iot_hubs": [hub.pk for hub in enrollment.iot_hubs.all()],
-        "allocation_policy": enrollment.effective_allocation_policy(service),
+        "allocation_policy": enrollment.allocation_policy or "",
         "webhook_url": mask_webhook_secret(enrollment.webhook_url),
         "api_version": enrollment.api_version,
         "iot_edge": enrollment.iot_edge,
@@ -163,16 +171,41 @@ class WebhookUrlField(forms.CharField):
 
 
 class DetailsIotHubsForm(IotHubsForm):
-    """The wizard's `IoT hubs` tab with one edit-mode difference: the webhook URL's `code=` key is
-    masked (WebhookUrlField). As in the wizard, no target hub checked means all linked hubs and
-    `API version` is checked by validators.validate_api_version."""
+    """The wizard's `IoT hubs` tab in edit mode: the webhook URL's `code=` key is masked
+    (WebhookUrlField). As in the wizard, no target hub checked means all linked hubs and `API
+    version` is checked by validators.validate_api_version.
 
-    def __init__(self, *args, stored_webhook_url: str = "", **kwargs):
+    An enrollment stored without an allocation policy (NULL, e.g. created through the REST API
+    without `allocationPolicy`) gets a first option `Service default (<the service's policy>)`,
+    value "", selected: keeping it keeps NULL. `service_default`: the service's policy, given only
+    for such an enrollment. `hubs_saved_empty`: the enrollment has no target hub, which the help
+    under `Target IoT hubs` says means all linked hubs.
+    """
+
+    def __init__(
+        self,
+        *args,
+        stored_webhook_url: str = "",
+        service_default: str | None = None,
+        hubs_saved_empty: bool = False,
+        **kwargs,
+    ):
         self.stored_webhook_url = stored_webhook_url
+        self.service_default = service_default
+        self.hubs_saved_empty = hubs_saved_empty
         super().__init__(*args, **kwargs)
 
     def build_fields(self) -> None:
         super().build_fields()
+        if self.hubs_saved_empty:
+            self.fields["iot_hubs"].help_text = f"{HUBS_SAVED_EMPTY} {TARGET_HUBS_HELP}"
+        if self.service_default:
+            field = self.fields["allocation_policy"]
+            label = SERVICE_DEFAULT_OPTION.format(policy=AllocationPolicy(self.service_default).label)
+            field.choices = [("", label), *AllocationPolicy.choices]
+            field.required = False
+            field.initial = ""
+            field.help_text = SERVICE_DEFAULT_HELP
         if "webhook_url" in self.fields:
             field = self.fields["webhook_url"]
             self.fields["webhook_url"] = WebhookUrlField(
@@ -206,7 +239,12 @@ class EnrollmentDetailsForms:
         common = {"data": data, "initial": self.initial, "tab_url": url}
         self.forms = {
             REGISTRATION: DetailsRegistrationForm(enrollment=enrollment, **common),
-            IOT_HUBS: DetailsIotHubsForm(stored_webhook_url=enrollment.webhook_url, **common),
+            IOT_HUBS: DetailsIotHubsForm(
+                stored_webhook_url=enrollment.webhook_url,
+                service_default=None if enrollment.allocation_policy else self.service.allocation_policy,
+                hubs_saved_empty=not self.initial["iot_hubs"],
+                **common,
+            ),
             DEVICE_SETTINGS: DeviceSettingsForm(**common),
         }
         if refresh:
@@ -252,9 +290,9 @@ class EnrollmentDetailsForms:
         chosen = list(hubs["iot_hubs"])
         if {hub.pk for hub in chosen} != set(self.initial["iot_hubs"]):
             changes["iot_hubs"] = chosen
-        allocation = hubs["allocation_policy"]
+        allocation = hubs["allocation_policy"]  # "": the service default (NULL), offered only when stored so
         if allocation != self.initial["allocation_policy"]:
-            changes["allocation_policy"] = allocation
+            changes["allocation_policy"] = allocation or None
         if allocation == AllocationPolicy.CUSTOM:
             for name in ("webhook_url", "api_version"):
                 if hubs.get(name, "") != getattr(enrollment, name):

@@ -126,6 +126,22 @@ def test_stored_null_flags_and_allocation_stay_null_when_untouched():
 
 
 @pytest.mark.django_db
+def test_a_null_allocation_policy_is_the_service_default_option_until_a_policy_is_chosen():
+    e = individual_enrollment_create(registration_id="dev-1", attestation_type="symmetricKey")
+    field = EnrollmentDetailsForms(e, url="/x/")["iot-hubs"].fields["allocation_policy"]
+    assert field.choices[0] == ("", "Service default (Evenly weighted distribution)")
+    assert _changes(e, allocation_policy="") == {}
+    assert _changes(e, allocation_policy="hashed") == {"allocation_policy": "hashed"}
+    chosen = individual_enrollment_create(
+        registration_id="dev-2", attestation_type="symmetricKey", allocation_policy="hashed"
+    )
+    field = EnrollmentDetailsForms(chosen, url="/x/")["iot-hubs"].fields["allocation_policy"]
+    assert "" not in dict(field.choices)
+    forms = EnrollmentDetailsForms(chosen, _as_posted(chosen, allocation_policy=""), url="/x/")
+    assert not forms.is_valid()
+
+
+@pytest.mark.django_db
 def test_a_reordered_twin_counts_as_a_change_and_an_equal_one_does_not():
     e = individual_enrollment_create(
         registration_id="dev-1", attestation_type="symmetricKey", initial_twin_tags={"b": 1, "a": 2}

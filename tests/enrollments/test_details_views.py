@@ -655,3 +655,49 @@ def test_individual_registration_status_shows_its_record(admin_client):
     section = html.split('id="registration-status-heading"')[1]
     assert ">Assigned IoT hub</th>" in section and "401002: Unauthorized" in section
     assert re.search(r">\s*Delete registrations\s*</button>", section)
+
+
+def _selected_option(html: str, name: str) -> tuple[str, str]:
+    select = re.search(rf'<select name="{name}".*?</select>', html, re.S).group(0)
+    option = re.search(r'<option value="([^"]*)"[^>]*\bselected>([^<]*)<', select)
+    return option.group(1), option.group(2).strip()
+
+
+def test_an_enrollment_without_hubs_and_allocation_policy_says_what_applies(admin_client):
+    # As the REST API stores one created without `iotHubs` and `allocationPolicy`.
+    h1 = hub("h1.azure-devices.net")
+    enrollment = individual_enrollment_create(registration_id="dev-1", attestation_type="symmetricKey")
+    assert enrollment.allocation_policy is None and not enrollment.iot_hubs.exists()
+    url = enrollment.get_absolute_url()
+    html, data = open_page(admin_client, url)
+    assert _selected_option(html, "allocation_policy") == ("", "Service default (Evenly weighted distribution)")
+    assert "Saved with no hub checked: this enrollment uses every linked IoT hub." in html
+    assert not re.search(rf'name="iot_hubs" value="{h1.pk}"[^>]* checked', html)
+
+    # A save that touches neither keeps them: allocation policy NULL, no target hub.
+    data["iot_edge"] = ["on"]
+    assert admin_client.post(url, data).status_code == 302
+    enrollment.refresh_from_db()
+    assert enrollment.iot_edge is True and enrollment.allocation_policy is None and not enrollment.iot_hubs.exists()
+    html, data = open_page(admin_client, url)
+    assert _selected_option(html, "allocation_policy")[0] == ""
+
+    # Choosing the policy the default names stores it, from then on the enrollment's own.
+    data["allocation_policy"] = ["hashed"]
+    assert admin_client.post(url, data).status_code == 302
+    enrollment.refresh_from_db()
+    assert enrollment.allocation_policy == "hashed"
+    html, _ = open_page(admin_client, url)
+    assert _selected_option(html, "allocation_policy") == ("hashed", "Evenly weighted distribution")
+    assert "Service default" not in html
+
+
+def test_the_service_default_option_names_the_services_current_default(admin_client):
+    from enrollments.models import ProvisioningService
+
+    service = ProvisioningService.objects.get_current()
+    service.allocation_policy = "geoLatency"
+    service.save()
+    group = enrollment_group_create(enrollment_group_id="g", attestation_type="symmetricKey")
+    html, _ = open_page(admin_client, group.get_absolute_url())
+    assert _selected_option(html, "allocation_policy") == ("", "Service default (Lowest latency)")
