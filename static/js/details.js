@@ -1,6 +1,6 @@
 // Details pages: client-side tab switching (the three edit tabs are one form, so unsaved edits
-// survive a switch), and unsaved edits that survive a reload of the page (issue 4, "Nothing lost").
-// `Copy` of a key is portal.js's data-copy-url.
+// survive a switch), `Hide` of a shown key, and unsaved edits that survive a reload of the page
+// (issue 4, "Nothing lost"). `Copy` of a key is portal.js's data-copy-url.
 (function () {
   "use strict";
   if (window.portalDetails) return;
@@ -21,6 +21,21 @@
     const input = document.querySelector("#details-form input[name=_tab]");
     if (input) input.value = tab.getAttribute("data-details-tab");
     history.replaceState(history.state, "", tab.href);
+  });
+
+  // `Hide` of a shown key: the masked field (kept in the shown field's <template>) takes its place,
+  // so the key leaves the page; its `Show` (an htmx button) is wired up and gets the focus.
+  document.addEventListener("click", function (event) {
+    const hide = event.target.closest("[data-key-hide]");
+    if (!hide) return;
+    const field = document.getElementById(hide.getAttribute("data-key-hide"));
+    const masked = field && field.querySelector("template[data-key-masked]");
+    if (!masked) return;
+    const fresh = masked.content.firstElementChild.cloneNode(true);
+    field.replaceWith(fresh);
+    if (window.htmx) window.htmx.process(fresh);
+    const show = fresh.querySelector("button[hx-get]");
+    if (show) show.focus();
   });
 
   // --- Unsaved edits across a reload -----------------------------------------------------------

@@ -138,6 +138,32 @@ def test_show_reveals_a_key_that_the_page_did_not_hold(signed_in_page: Page):
     expect(page.get_by_label("Secondary key")).to_have_value("••••")
 
 
+def test_hide_masks_a_shown_key_again_and_show_fetches_it_again(signed_in_page: Page):
+    page = signed_in_page
+    enrollment = individual_enrollment_create(registration_id="dev-hide", attestation_type="symmetricKey")
+    key_requests = []
+    page.on("request", lambda r: key_requests.append(r.url) if "/keys/" in r.url else None)
+    page.goto(page.base + enrollment.get_absolute_url())
+    field = page.get_by_label("Primary key").locator("xpath=..")
+    expect(field.get_by_role("button", name="Hide")).to_have_count(0)
+    field.get_by_role("button", name="Show").click()
+    expect(page.get_by_label("Primary key")).to_have_value(enrollment.primary_key)
+    expect(field.get_by_role("button", name="Show")).to_have_count(0)
+    expect(field.get_by_role("button", name="Copy")).to_be_visible()
+    assert len(key_requests) == 1
+    field.get_by_role("button", name="Hide").click()
+    expect(page.get_by_label("Primary key")).to_have_value("••••")
+    assert enrollment.primary_key not in page.content()
+    expect(field.get_by_role("button", name="Hide")).to_have_count(0)
+    expect(field.get_by_role("button", name="Show")).to_be_focused()
+    expect(field.get_by_role("button", name="Copy")).to_be_visible()
+    assert len(key_requests) == 1  # Hide asks the server for nothing
+    field.get_by_role("button", name="Show").click()
+    expect(page.get_by_label("Primary key")).to_have_value(enrollment.primary_key)
+    assert len(key_requests) == 2
+    expect(page.get_by_label("Secondary key")).to_have_value("••••")
+
+
 def test_custom_allocation_shows_the_webhook_fields_without_losing_edits(signed_in_page: Page):
     page = signed_in_page
     group = enrollment_group_create(enrollment_group_id="fleet-4", attestation_type="symmetricKey")

@@ -334,8 +334,21 @@ def test_show_returns_the_unmasked_field_without_another_show_button(admin_clien
     html = admin_client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert "<html" not in html
     assert re.search(r'id="id_secondary_key"[^>]*value="' + re.escape(enrollment.secondary_key) + '"', html)
-    assert not re.search(r">\s*Show\s*</button>", html) and re.search(r">\s*Copy\s*</button>", html)
+    live = re.sub(r"<template data-key-masked>.*</template>", "", html, flags=re.S)  # inert until Hide
+    assert not re.search(r">\s*Show\s*</button>", live) and re.search(r">\s*Copy\s*</button>", live)
     assert enrollment.primary_key not in html
+
+
+def test_a_shown_key_has_hide_and_carries_only_its_masked_field_for_it(admin_client):
+    enrollment = individual_enrollment_create(registration_id="dev-1", attestation_type="symmetricKey")
+    url = reverse("enrollments:individual_enrollment_key", args=["dev-1", "primary"])
+    html = admin_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert re.search(r'data-key-hide="key-primary"[^>]*>\s*Hide\s*</button>', html)
+    masked = re.search(r"<template data-key-masked>(.*)</template>", html, re.S).group(1)
+    assert 'value="••••"' in masked and enrollment.primary_key not in masked
+    assert re.search(r'hx-get="[^"]*/keys/primary/"[^>]*>\s*Show\s*</button>', masked) and "Hide" not in masked
+    page = admin_client.get(enrollment.get_absolute_url()).content.decode()
+    assert not re.search(r">\s*Hide\s*</button>", page)
 
 
 def test_enrollments_without_symmetric_keys_have_no_key_url(admin_client, vectors):
