@@ -7,6 +7,8 @@
 - size (UTF-8 bytes of compact JSON): tags at most 8 KB, desired properties at most 32 KB;
 - no NUL character anywhere (PostgreSQL refuses it in JSON text), no unpaired surrogates and no
   NaN/Infinity (neither is JSON; PostgreSQL refuses both);
+- numbers within IoT Hub's integer range, -4503599627370496 to 4503599627370495 (a larger whole
+  number would also come back altered from PostgreSQL's jsonb, which stores 4.2e16 as an integer);
 - typed JSON: a syntax error names line and column; a key given twice in one object is refused
   (JSON would silently keep only the last, losing what the user typed).
 """
@@ -37,6 +39,11 @@ SURROGATE = (
     "Remove it or write the whole character."
 )
 NOT_FINITE = "{what} contain the number {value}, which JSON cannot store. Use a finite number (or a string)."
+TWIN_NUMBER_MIN, TWIN_NUMBER_MAX = -4503599627370496, 4503599627370495
+NUMBER_BEYOND_TWIN_RANGE = (
+    "{what} contain the number {value}; twin numbers must lie between -4503599627370496 and "
+    "4503599627370495 (IoT Hub's limit). Use a smaller number, or a string."
+)
 NOT_JSON_VALUE = (
     "{what} contain a value of type {kind}, which is not JSON. Use strings, numbers, booleans, null, objects or arrays."
 )
@@ -192,6 +199,12 @@ def _walk(value: Any, what: str) -> int:
         elif isinstance(node, float):
             if not math.isfinite(node):
                 raise InvalidTwinError(NOT_FINITE.format(what=what, value=node))
+            if not TWIN_NUMBER_MIN <= node <= TWIN_NUMBER_MAX:
+                raise InvalidTwinError(NUMBER_BEYOND_TWIN_RANGE.format(what=what, value=node))
+        elif isinstance(node, int) and not isinstance(node, bool):
+            if not TWIN_NUMBER_MIN <= node <= TWIN_NUMBER_MAX:
+                shown = str(node) if node.bit_length() < 200 else "of more than 60 digits"
+                raise InvalidTwinError(NUMBER_BEYOND_TWIN_RANGE.format(what=what, value=shown))
         elif node is not None and not isinstance(node, bool | int):
             raise InvalidTwinError(NOT_JSON_VALUE.format(what=what, kind=type(node).__name__))
     return deepest

@@ -243,3 +243,18 @@ def test_errors_are_distinct_per_rule():
         refused([]),
     }
     assert len(messages) == 7
+
+
+@pytest.mark.parametrize("number", [4503599627370495, -4503599627370496, 4503599627370495.0, 1.5e15, 0.1])
+def test_numbers_within_the_twin_range_are_accepted(number):
+    twin.validate_tags({"n": number})
+
+
+@pytest.mark.parametrize(
+    "number",
+    [4503599627370496, -4503599627370497, 4.220729354559759e16, 1e300, 10**400, pytest.param(10**5000, id="10**5000")],
+)
+def test_numbers_beyond_the_twin_range_are_refused(number):
+    # 4.220729354559759e16 would come back from PostgreSQL's jsonb as the integer 42207293545597590.
+    with pytest.raises(InvalidTwinError, match="between -4503599627370496 and 4503599627370495"):
+        twin.validate_tags({"n": number})
