@@ -24,13 +24,12 @@ from .choices import AllocationPolicy, GroupAttestation, IndividualAttestation, 
 from .exceptions import InvalidCertificateError, InvalidTwinError
 from .models import CaCertificate, EnrollmentGroup, IndividualEnrollment, LinkedIotHub
 from .services.enrollments import (
-    ALREADY_EXISTS_GROUP,
-    ALREADY_EXISTS_INDIVIDUAL,
     CA_UNVERIFIED,
     GROUP_NO_TPM,
     REQUIRED,
     SAME_CERTIFICATE_TWICE,
     STATIC_NEEDS_ONE_HUB,
+    name_taken_message,
 )
 
 ALL_LINKED_HUBS = "All linked IoT hubs"
@@ -322,8 +321,9 @@ class EnrollmentGroupRegistrationForm(_RegistrationMixin, WizardTabForm):
         if cleaned.get("ca_primary") and cleaned.get("ca_primary") == cleaned.get("ca_secondary"):
             self.add_error("ca_secondary", SAME_CERTIFICATE_TWICE)
         name = cleaned.get("enrollment_group_id")
-        if name and EnrollmentGroup.objects.filter(enrollment_group_id__iexact=name).exists():
-            self.add_error("enrollment_group_id", ALREADY_EXISTS_GROUP.format(name=name))
+        taken = name_taken_message(EnrollmentGroup, name) if name else None
+        if taken:
+            self.add_error("enrollment_group_id", taken)
         return cleaned
 
 
@@ -390,10 +390,10 @@ class IndividualEnrollmentRegistrationForm(_RegistrationMixin, WizardTabForm):
             primary = cleaned.get("primary_certificate")
             cleaned["registration_id"] = primary.common_name if primary else ""
         registration_id = cleaned.get("registration_id")
-        if registration_id and IndividualEnrollment.objects.filter(registration_id__iexact=registration_id).exists():
+        taken = name_taken_message(IndividualEnrollment, registration_id) if registration_id else None
+        if taken:
             self.add_error(
-                "registration_id" if self.attestation != IndividualAttestation.X509 else "primary_certificate",
-                ALREADY_EXISTS_INDIVIDUAL.format(name=registration_id),
+                "registration_id" if self.attestation != IndividualAttestation.X509 else "primary_certificate", taken
             )
         return cleaned
 

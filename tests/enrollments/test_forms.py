@@ -258,3 +258,22 @@ def test_twin_rules_apply():
     assert "cannot contain" in form.errors["initial_twin_tags"][0]
     form = DeviceSettingsForm(data={"initial_twin_tags": '{"site": "lab"}', "iot_edge": "on"})
     assert form.is_valid() and form.cleaned_data["iot_edge"] is True
+
+
+@pytest.mark.django_db
+def test_duplicate_group_name_names_the_existing_spelling():
+    from enrollments.forms import EnrollmentGroupRegistrationForm
+    from enrollments.services.enrollments import enrollment_group_create
+
+    enrollment_group_create(enrollment_group_id="grp-sym-auto", attestation_type="symmetricKey")
+    form = EnrollmentGroupRegistrationForm(
+        data={
+            "attestation": "symmetricKey",
+            "auto_generate_keys": "on",
+            "enrollment_group_id": "GRP-SYM-AUTO",
+            "enable": "on",
+            "reprovision_policy": "reprovisionandmigratedata",
+        }
+    )
+    form.is_valid()
+    assert "“grp-sym-auto” already exists" in " ".join(form.errors.get("enrollment_group_id", []))
