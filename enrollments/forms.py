@@ -198,6 +198,22 @@ class _RegistrationMixin:
     """Fields both registration forms share: keys, certificates, enablement, reprovision policy."""
 
     attestation_choices: list = []
+    attestation_enum: type = GroupAttestation
+    refresh_fields = ("attestation", "auto_generate_keys", "primary_certificate", "secondary_certificate")
+    switch_fields = ("auto_generate_keys", "provisioning_status", "remove_secondary_certificate")
+
+    def __init__(self, *args, certificates: dict | None = None, certificate_errors: dict | None = None, **kwargs):
+        self.certificates = certificates or {}
+        self.certificate_errors = certificate_errors or {}
+        self.parsed_certificates: dict[str, CertificateInfo] = {}
+        super().__init__(*args, **kwargs)
+
+    @property
+    def attestation(self) -> str:
+        """The chosen attestation option (a value of `attestation_enum`); symmetric key when unknown."""
+        default = self.attestation_enum.SYMMETRIC_KEY
+        value = _value(self, "attestation", default)
+        return value if value in self.attestation_enum.values else default
 
     def _attestation_field(self) -> None:
         self.fields["attestation"] = forms.ChoiceField(label="Attestation", choices=self.attestation_choices)
@@ -272,20 +288,8 @@ class EnrollmentGroupRegistrationForm(_RegistrationMixin, WizardTabForm):
     do not support (the form says so and is invalid).
     """
 
+    attestation_enum = GroupAttestation
     attestation_choices = GroupAttestation.choices
-    refresh_fields = ("attestation", "auto_generate_keys", "primary_certificate", "secondary_certificate")
-    switch_fields = ("auto_generate_keys", "provisioning_status", "remove_secondary_certificate")
-
-    def __init__(self, *args, certificates: dict | None = None, certificate_errors: dict | None = None, **kwargs):
-        self.certificates = certificates or {}
-        self.certificate_errors = certificate_errors or {}
-        self.parsed_certificates: dict[str, CertificateInfo] = {}
-        super().__init__(*args, **kwargs)
-
-    @property
-    def attestation(self) -> str:
-        value = _value(self, "attestation", GroupAttestation.SYMMETRIC_KEY)
-        return value if value in GroupAttestation.values else GroupAttestation.SYMMETRIC_KEY
 
     def build_fields(self) -> None:
         self._attestation_field()
@@ -335,20 +339,8 @@ class IndividualEnrollmentRegistrationForm(_RegistrationMixin, WizardTabForm):
     base64 of a TPM2B_PUBLIC, checked by validators.validate_endorsement_key).
     """
 
+    attestation_enum = IndividualAttestation
     attestation_choices = IndividualAttestation.choices
-    refresh_fields = ("attestation", "auto_generate_keys", "primary_certificate", "secondary_certificate")
-    switch_fields = ("auto_generate_keys", "provisioning_status", "remove_secondary_certificate")
-
-    def __init__(self, *args, certificates: dict | None = None, certificate_errors: dict | None = None, **kwargs):
-        self.certificates = certificates or {}
-        self.certificate_errors = certificate_errors or {}
-        self.parsed_certificates: dict[str, CertificateInfo] = {}
-        super().__init__(*args, **kwargs)
-
-    @property
-    def attestation(self) -> str:
-        value = _value(self, "attestation", IndividualAttestation.SYMMETRIC_KEY)
-        return value if value in IndividualAttestation.values else IndividualAttestation.SYMMETRIC_KEY
 
     def build_fields(self) -> None:
         self._attestation_field()

@@ -87,7 +87,12 @@ def test_target_hubs_must_be_linked():
 
 
 TWIN_TAGS = {"version": "2.1", "z": [1, 2.5, None, True, {"a": "€"}], "a": {"b": {"c": 1e-7}}, "n": -0.0}
-TWIN_DESIRED = {"telemetry": {"interval": 30, "unit": "s"}, "emoji": "😀", "big": 4503599627370495, "small": -4503599627370496}
+TWIN_DESIRED = {
+    "telemetry": {"interval": 30, "unit": "s"},
+    "emoji": "😀",
+    "big": 4503599627370495,
+    "small": -4503599627370496,
+}
 
 
 def test_twins_come_back_json_equal():
