@@ -70,7 +70,12 @@ def _describe_char(char: str) -> str:
 
 
 def _bad_chars(value: str, allowed: re.Pattern) -> str:
-    return " ".join(dict.fromkeys(_describe_char(c) for c in value if not allowed.fullmatch(c)))
+    """The characters of `value` that `allowed` refuses, each once, as an English list:
+    `“#”`, `a space and “#”`, `a space, “/” and “#”`."""
+    found = list(dict.fromkeys(_describe_char(c) for c in value if not allowed.fullmatch(c)))
+    if len(found) <= 1:
+        return "".join(found)
+    return ", ".join(found[:-1]) + " and " + found[-1]
 
 
 def _check_dps_id(value: str, *, what: str, max_length: int) -> None:

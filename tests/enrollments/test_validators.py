@@ -61,7 +61,7 @@ def test_dps_ids_refuse_other_characters_naming_them(validator, what, value, sho
 
 
 def test_bad_characters_are_named_once_each_in_order():
-    assert "(found a space “/”)" in refused(v.validate_registration_id, "a b/c d/e")
+    assert "(found a space and “/”)" in refused(v.validate_registration_id, "a b/c d/e")
 
 
 @pytest.mark.parametrize("validator, what", DPS_ID_VALIDATORS)
@@ -83,7 +83,7 @@ def test_x509_registration_id_is_at_most_64_characters():
 
 
 def test_x509_registration_id_follows_the_character_rule():
-    assert "(found a space “/” “#”)" in refused(v.validate_x509_registration_id, "Device With Spaces/And#Slash")
+    assert "(found a space, “/” and “#”)" in refused(v.validate_x509_registration_id, "Device With Spaces/And#Slash")
 
 
 # --- IoT Hub device ID --------------------------------------------------------------------------
@@ -295,3 +295,16 @@ def test_legacy_iot_hub_host_name_accepts_any_letter_case():
     v.validate_legacy_iot_hub_host_name("")
     v.validate_legacy_iot_hub_host_name("MyHub.azure-devices.net")
     assert "is not a host name" in refused(v.validate_legacy_iot_hub_host_name, "my hub")
+
+
+def test_several_bad_characters_are_listed_in_plain_english():
+    from django.core.exceptions import ValidationError
+
+    from enrollments.validators import validate_device_id, validate_registration_id
+
+    with pytest.raises(ValidationError) as err:
+        validate_device_id("tpm dev#1")
+    assert "(found a space and “#”)" in err.value.messages[0]
+    with pytest.raises(ValidationError) as err:
+        validate_registration_id("Device With Spaces/And#Slash")
+    assert "(found a space, “/” and “#”)" in err.value.messages[0]
