@@ -28,7 +28,7 @@ PRIVATE_KEY = (
     "choose the certificate (.pem or .cer) instead. The key was discarded."
 )
 SEVERAL = (
-    "This file holds {n} certificates. Upload exactly one certificate per slot: "
+    "This file holds {n} certificates. A file must hold exactly one certificate: "
     "split the bundle and choose the certificate you want."
 )
 TRUNCATED = (
