@@ -86,12 +86,15 @@ class ProvisioningService(models.Model):
 
     @property
     def service_endpoint(self) -> str:
-        """Host of the service (management) API, from DPS_PUBLIC_URL."""
-        return settings.DPS_PUBLIC_URL.split("://", 1)[-1].split("/", 1)[0]
+        """The service API endpoint from DPS_PUBLIC_URL, as a connection string's HostName takes it:
+        the bare host behind TLS (as on Azure), `http://host:port` for a plain-HTTP server."""
+        from .sas import public_host_name
+
+        return public_host_name(settings.DPS_PUBLIC_URL)
 
     @property
     def device_endpoint(self) -> str:
-        """Host devices register with (here the same server)."""
+        """Where devices register (here the same server)."""
         return self.service_endpoint
 
 

@@ -42,3 +42,14 @@ def test_migrate_creates_the_service_and_the_owner_policy():
 
     assert ProvisioningService.objects.exists()
     assert SharedAccessPolicy.objects.filter(name="provisioningserviceowner").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "public_url, shown",
+    [("http://127.0.0.1:8899", "http://127.0.0.1:8899"), ("https://dps.example.com/", "dps.example.com")],
+)
+def test_overview_endpoints_are_what_a_connection_string_hostname_takes(admin_client, settings, public_url, shown):
+    settings.DPS_PUBLIC_URL = public_url
+    html = admin_client.get(reverse("enrollments:overview")).content.decode()
+    assert f"<code>{shown}</code>" in html
