@@ -78,7 +78,7 @@ CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
 }
 ETAG_MISMATCH = (
     "Someone else changed this enrollment after you opened it, so your changes were not saved. "
-    "Reload the page to see the current version, then apply your changes again."
+    "They are still shown here: open the current version, then apply them again."
 )
 
 

@@ -136,6 +136,7 @@ def _render(
     tab: str,
     etag: str,
     status: int = 200,
+    conflict: bool = False,
 ) -> HttpResponse:
     tabs = [
         {
@@ -158,6 +159,9 @@ def _render(
         "form_url": kind.url(enrollment),
         "delete_url": kind.url(enrollment, "delete"),
         "credentials": _credentials(kind, enrollment),
+        # A refused Save (someone else saved first): a link that opens the current version with a GET,
+        # since reloading this page would post the refused form again.
+        "conflict_url": kind.tab_url(enrollment, tab) if conflict else "",
     }
     if kind.is_group:
         records_url = kind.tab_url(enrollment, REGISTRATION_RECORDS)
@@ -196,7 +200,7 @@ def _details(request: HttpRequest, kind: _Kind, name: str, tab: str) -> HttpResp
         return _render(request, kind, enrollment, forms, tab=forms.first_invalid_tab() or tab, etag=etag)
     if etag != enrollment.etag:
         messages.error(request, ETAG_MISMATCH)
-        return _render(request, kind, enrollment, forms, tab=tab, etag=etag)
+        return _render(request, kind, enrollment, forms, tab=tab, etag=etag, conflict=True)
     changes = forms.changes()
     if not changes:
         messages.info(request, NOTHING_CHANGED)
@@ -205,7 +209,7 @@ def _details(request: HttpRequest, kind: _Kind, name: str, tab: str) -> HttpResp
         enrollment_update(enrollment=enrollment, expected_etag=etag, changes=changes)
     except EtagMismatchError as exc:
         messages.error(request, str(exc))
-        return _render(request, kind, enrollment, forms, tab=tab, etag=etag)
+        return _render(request, kind, enrollment, forms, tab=tab, etag=etag, conflict=True)
     except ValidationError as exc:
         forms.add_service_errors(exc)
         messages.error(request, FIX_ERRORS)

@@ -518,6 +518,10 @@ def test_a_stale_etag_is_refused_and_the_edits_stay_on_screen(admin_client):
     assert shown["reprovision_policy"] == ["never"]
     assert shown["etag"] == [group.etag]  # still the old one: a second Save is refused too
     assert snapshot(group) == theirs
+    # Reloading would post the refused form again: a link opens the current version with a GET.
+    assert f'<a href="{url}" class="alert-link">Open the current version</a>' in html
+    current = admin_client.get(url).content.decode()
+    assert "owner" in current and "Open the current version" not in current
     assert admin_client.post(url, shown).status_code == 200
     assert snapshot(group) == theirs
 
