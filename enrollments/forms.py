@@ -30,6 +30,7 @@ from .services.enrollments import (
     SAME_CERTIFICATE_TWICE,
     STATIC_NEEDS_ONE_HUB,
     name_taken_message,
+    secondary_cn_mismatch,
 )
 
 ALL_LINKED_HUBS = "All linked IoT hubs"
@@ -232,8 +233,12 @@ class _RegistrationMixin:
             ("secondary", "Secondary certificate", False),
         ):
             name = f"{slot}_certificate"
+            # Only the primary's CN is the registration ID; the secondary must match it (checked in clean()).
             field = CertificateFileField(
-                label=label, required=required, require_ca=require_ca, cn_is_registration_id=cn_is_registration_id
+                label=label,
+                required=required,
+                require_ca=require_ca,
+                cn_is_registration_id=cn_is_registration_id and slot == "primary",
             )
             stored = self.certificates.get(slot)
             if stored:
@@ -381,6 +386,11 @@ class IndividualEnrollmentRegistrationForm(_RegistrationMixin, WizardTabForm):
         if self.attestation == IndividualAttestation.X509:
             primary = cleaned.get("primary_certificate")
             cleaned["registration_id"] = primary.common_name if primary else ""
+            secondary = cleaned.get("secondary_certificate")
+            if isinstance(primary, CertificateInfo) and isinstance(secondary, CertificateInfo):
+                mismatch = secondary_cn_mismatch(primary, secondary)
+                if mismatch:
+                    self.add_error("secondary_certificate", mismatch)
         registration_id = cleaned.get("registration_id")
         taken = name_taken_message(IndividualEnrollment, registration_id) if registration_id else None
         if taken:

@@ -364,6 +364,10 @@ def individual_enrollment_create(
                     errors.setdefault("registration_id", []).append(
                         f"An X.509 registration ID must equal the certificate's common name “{primary.common_name}”."
                     )
+            secondary = certificates.get(CertificateSlot.SECONDARY)
+            message = secondary_cn_mismatch(primary, secondary)
+            if message:
+                errors.setdefault("secondary_certificate", []).append(message)
     elif attestation_type == AttestationType.TPM:
         if not enrollment.endorsement_key:
             errors.setdefault("endorsement_key", []).append(REQUIRED)
@@ -432,6 +436,21 @@ def name_taken_message(
         return None
     template = ALREADY_EXISTS_GROUP if model is EnrollmentGroup else ALREADY_EXISTS_INDIVIDUAL
     return template.format(name=existing if existing is not None else name)
+
+
+SECONDARY_CN_MISMATCH = (
+    "The secondary certificate's common name “{secondary}” differs from the primary's “{primary}”. The device "
+    "presents either certificate and its common name is the registration ID, so both need the same common name."
+)
+
+
+def secondary_cn_mismatch(primary: CertificateInfo | None, secondary: CertificateInfo | None) -> str | None:
+    """For an individual X.509 enrollment: the message when the secondary client certificate's CN is not
+    the primary's (ignoring case, as registration IDs do), else None (DOCS concepts-x509-attestation.md:
+    the registration ID is the CN of the certificate the device presents)."""
+    if primary is None or secondary is None or primary.common_name.lower() == secondary.common_name.lower():
+        return None
+    return SECONDARY_CN_MISMATCH.format(secondary=secondary.common_name, primary=primary.common_name)
 
 
 def _integrity_to_validation(exc: IntegrityError, name: str, *, kind: str) -> ValidationError:

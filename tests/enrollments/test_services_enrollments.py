@@ -133,3 +133,19 @@ def test_a_hub_listed_twice_counts_once_for_static_allocation():
         enrollment_group_id="g", attestation_type="symmetricKey", allocation_policy="static", iot_hubs=[h, h]
     )
     assert list(group.iot_hubs.all()) == [h]
+
+
+def test_x509_individual_secondary_certificate_must_carry_the_primarys_common_name(vectors_dir):
+    primary = parse_certificate((vectors_dir / "device-001.pem").read_bytes())
+    other = parse_certificate((vectors_dir / "device-002.pem").read_bytes())
+    with pytest.raises(ValidationError) as err:
+        individual_enrollment_create(
+            registration_id="", attestation_type="x509", client_certificates={"primary": primary, "secondary": other}
+        )
+    assert "“device-002” differs from the primary's “device-001”" in err.value.message_dict["secondary_certificate"][0]
+    pem, _ = make_certificate("DEVICE-001")
+    same_cn = parse_certificate(pem)
+    enrollment = individual_enrollment_create(
+        registration_id="", attestation_type="x509", client_certificates={"primary": primary, "secondary": same_cn}
+    )
+    assert enrollment.certificates.count() == 2

@@ -122,3 +122,22 @@ def test_a_parsed_certificate_of_a_taken_registration_id_stays_in_the_draft_and_
         html = create(admin_client, draft).content.decode()
         assert "already exists" in html and "Current:" in html
         assert IndividualEnrollment.objects.count() == 1
+
+
+def test_secondary_certificate_with_another_common_name_is_refused_on_its_field(vectors_dir):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from enrollments.forms import IndividualEnrollmentRegistrationForm
+
+    files = {
+        "primary_certificate": SimpleUploadedFile("device-001.pem", (vectors_dir / "device-001.pem").read_bytes()),
+        "secondary_certificate": SimpleUploadedFile("ca.pem", (vectors_dir / "intermediate-ca.pem").read_bytes()),
+    }
+    form = IndividualEnrollmentRegistrationForm(
+        data={"attestation": "x509", "provisioning_status": "on", "reprovision_policy": "reprovisionandmigratedata"},
+        files=files,
+    )
+    form.is_valid()
+    errors = " ".join(form.errors.get("secondary_certificate", []))
+    assert "“Example Intermediate CA” differs from the primary's “device-001”" in errors
+    assert "registration ID) may contain only" not in errors
