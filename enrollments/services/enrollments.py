@@ -355,15 +355,7 @@ def individual_enrollment_create(
         if primary is not None:
             if not enrollment.registration_id:
                 enrollment.registration_id = primary.common_name
-            try:
-                validators.validate_x509_registration_id(primary.common_name)
-            except ValidationError as exc:
-                errors.setdefault("primary_certificate", []).extend(exc.messages)
-            else:
-                if enrollment.registration_id.lower() != primary.common_name.lower():
-                    errors.setdefault("registration_id", []).append(
-                        f"An X.509 registration ID must equal the certificate's common name “{primary.common_name}”."
-                    )
+            _check_client_certificate_cn(errors, enrollment.registration_id, primary, mismatch_field="registration_id")
             secondary = certificates.get(CertificateSlot.SECONDARY)
             message = secondary_cn_mismatch(primary, secondary)
             if message:
@@ -436,6 +428,22 @@ def name_taken_message(
         return None
     template = ALREADY_EXISTS_GROUP if model is EnrollmentGroup else ALREADY_EXISTS_INDIVIDUAL
     return template.format(name=existing if existing is not None else name)
+
+
+def _check_client_certificate_cn(
+    errors: dict, registration_id: str, primary: CertificateInfo, *, mismatch_field: str
+) -> None:
+    """A device certificate's CN is its registration ID (≤64 characters, the registration ID rule) and
+    must equal the enrollment's registration ID, ignoring case (DOCS concepts-x509-attestation.md)."""
+    try:
+        validators.validate_x509_registration_id(primary.common_name)
+    except ValidationError as exc:
+        errors.setdefault("primary_certificate", []).extend(exc.messages)
+        return
+    if registration_id.lower() != primary.common_name.lower():
+        errors.setdefault(mismatch_field, []).append(
+            f"An X.509 registration ID must equal the certificate's common name “{primary.common_name}”."
+        )
 
 
 SECONDARY_CN_MISMATCH = (
@@ -608,15 +616,9 @@ def enrollment_x509_replace(
         _check_certificates(errors, certificates, require_ca=is_group, exclude_owner={owner_field: enrollment})
         primary = certificates.get(CertificateSlot.PRIMARY)
         if not is_group and primary is not None:
-            try:
-                validators.validate_x509_registration_id(primary.common_name)
-            except ValidationError as exc:
-                errors.setdefault("primary_certificate", []).extend(exc.messages)
-            else:
-                if enrollment.registration_id.lower() != primary.common_name.lower():
-                    errors.setdefault("primary_certificate", []).append(
-                        f"An X.509 registration ID must equal the certificate's common name “{primary.common_name}”."
-                    )
+            _check_client_certificate_cn(
+                errors, enrollment.registration_id, primary, mismatch_field="primary_certificate"
+            )
     _raise_if(errors)
     EnrollmentCertificate.objects.filter(**{owner_field: enrollment}).delete()
     if is_group:
