@@ -355,11 +355,10 @@ class IndividualEnrollmentRegistrationForm(_RegistrationMixin, WizardTabForm):
         elif attestation == IndividualAttestation.X509:
             self._certificate_fields(require_ca=False, cn_is_registration_id=True)
         elif attestation == IndividualAttestation.TPM:
-            validate_ek = getattr(validators, "validate_endorsement_key", None)
             self.fields["endorsement_key"] = forms.CharField(
                 label="Endorsement key",
                 widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
-                validators=[validate_ek] if validate_ek else [],
+                validators=[validators.validate_endorsement_key],
                 help_text="Base64 of the TPM's endorsement key public part (TPM2B_PUBLIC).",
             )
         if attestation == IndividualAttestation.X509:

@@ -116,16 +116,28 @@ def _merge(errors: dict[str, list], exc: ValidationError) -> None:
         errors.setdefault("__all__", []).extend(exc.error_list)
 
 
-def _check_allocation(
-    errors: dict, *, allocation_policy: str | None, iot_hubs: list, webhook_url: str, api_version: str
-):
-    if allocation_policy == AllocationPolicy.STATIC and len(iot_hubs) != 1:
+def _check_allocation(errors: dict, enrollment, iot_hubs: list) -> None:
+    """Allocation rules (dps-reference §2, §5.1): `static` needs exactly one target hub (stricter than
+    Azure's service), `custom` a webhook URL and an API version."""
+    policy = enrollment.allocation_policy
+    if policy == AllocationPolicy.STATIC and len(iot_hubs) != 1:
         errors.setdefault("iot_hubs", []).append(STATIC_NEEDS_ONE_HUB.format(n=len(iot_hubs)))
-    if allocation_policy == AllocationPolicy.CUSTOM:
-        if not webhook_url:
+    if policy == AllocationPolicy.CUSTOM:
+        if not enrollment.webhook_url:
             errors.setdefault("webhook_url", []).append(CUSTOM_NEEDS_WEBHOOK)
-        if not api_version:
+        if not enrollment.api_version:
             errors.setdefault("api_version", []).append(CUSTOM_NEEDS_API_VERSION)
+
+
+def _check_endorsement_key(errors: dict, enrollment) -> None:
+    """A TPM enrollment's endorsement key: required, and a well-formed TPM2B_PUBLIC."""
+    if not enrollment.endorsement_key:
+        errors.setdefault("endorsement_key", []).append(REQUIRED)
+        return
+    try:
+        validators.validate_endorsement_key(enrollment.endorsement_key)
+    except ValidationError as exc:
+        errors.setdefault("endorsement_key", []).extend(exc.messages)
 
 
 def _check_symmetric_keys(errors: dict, obj) -> None:
@@ -323,8 +335,8 @@ def individual_enrollment_create(
 
     `attestation_type`: `symmetricKey` (keys generated when blank), `x509` (`client_certificates`;
     the registration ID must equal the primary certificate's CN, ≤64 chars; pass the CN when the
-    user typed none) or `tpm` (`endorsement_key` base64, validated by `validators.validate_endorsement_key`
-    when available). Returns the saved enrollment. Raises ValidationError.
+    user typed none) or `tpm` (`endorsement_key` base64, validated by `validators.validate_endorsement_key`).
+    Returns the saved enrollment. Raises ValidationError.
     """
     unknown = set(fields) - set(COMMON_FIELDS)
     if unknown:
@@ -361,15 +373,7 @@ def individual_enrollment_create(
             if message:
                 errors.setdefault("secondary_certificate", []).append(message)
     elif attestation_type == AttestationType.TPM:
-        if not enrollment.endorsement_key:
-            errors.setdefault("endorsement_key", []).append(REQUIRED)
-        else:
-            validate_ek = getattr(validators, "validate_endorsement_key", None)
-            if validate_ek is not None:
-                try:
-                    validate_ek(enrollment.endorsement_key)
-                except ValidationError as exc:
-                    errors.setdefault("endorsement_key", []).extend(exc.messages)
+        _check_endorsement_key(errors, enrollment)
     return _finish_create(errors, enrollment, hubs=hubs, certificates=certificates)
 
 
@@ -389,13 +393,7 @@ def _finish_create(
     is_group = isinstance(enrollment, EnrollmentGroup)
     id_field = "enrollment_group_id" if is_group else "registration_id"
     name = getattr(enrollment, id_field)
-    _check_allocation(
-        errors,
-        allocation_policy=enrollment.allocation_policy,
-        iot_hubs=hubs,
-        webhook_url=enrollment.webhook_url,
-        api_version=enrollment.api_version,
-    )
+    _check_allocation(errors, enrollment, hubs)
     _full_clean(errors, enrollment)
     if not errors.get(id_field):
         message = name_taken_message(type(enrollment), name)
@@ -530,20 +528,8 @@ def enrollment_update(
         _check_symmetric_keys(errors, current)
     if current.attestation_type == AttestationType.TPM and "endorsement_key" in changes:
         # A replaced endorsement key (REST API) gets the same check as on create.
-        if not current.endorsement_key:
-            errors.setdefault("endorsement_key", []).append(REQUIRED)
-        else:
-            try:
-                validators.validate_endorsement_key(current.endorsement_key)
-            except ValidationError as exc:
-                errors.setdefault("endorsement_key", []).extend(exc.messages)
-    _check_allocation(
-        errors,
-        allocation_policy=current.allocation_policy,
-        iot_hubs=hubs,
-        webhook_url=current.webhook_url,
-        api_version=current.api_version,
-    )
+        _check_endorsement_key(errors, current)
+    _check_allocation(errors, current, hubs)
     _full_clean(errors, current)
     _raise_if(errors)
     old_etag = current.etag
@@ -668,13 +654,7 @@ def enrollment_rules_check(
             except ValidationError as exc:
                 errors.setdefault(field, []).extend(exc.messages)
     elif enrollment.attestation_type == AttestationType.TPM and not is_group:
-        if not enrollment.endorsement_key:
-            errors.setdefault("endorsement_key", []).append(REQUIRED)
-        else:
-            try:
-                validators.validate_endorsement_key(enrollment.endorsement_key)
-            except ValidationError as exc:
-                errors.setdefault("endorsement_key", []).extend(exc.messages)
+        _check_endorsement_key(errors, enrollment)
     elif enrollment.attestation_type == AttestationType.X509 and is_group:
         has_signing = enrollment.pk is not None and enrollment.certificates.exists()
         uses_ca = enrollment.ca_primary_id is not None or enrollment.ca_secondary_id is not None
@@ -684,11 +664,5 @@ def enrollment_rules_check(
             )
         elif not has_signing:
             _check_ca_references(errors, enrollment.ca_primary, enrollment.ca_secondary)
-    _check_allocation(
-        errors,
-        allocation_policy=enrollment.allocation_policy,
-        iot_hubs=hubs,
-        webhook_url=enrollment.webhook_url,
-        api_version=enrollment.api_version,
-    )
+    _check_allocation(errors, enrollment, hubs)
     _raise_if(errors)
