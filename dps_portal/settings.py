@@ -171,6 +171,8 @@ DPS_MAX_SYMMETRIC_KEY_GROUPS = env_int("DPS_MAX_SYMMETRIC_KEY_GROUPS", 100)
 DPS_MAX_X509_GROUPS = env_int("DPS_MAX_X509_GROUPS", 100)
 DPS_MAX_CA_CERTIFICATES = env_int("DPS_MAX_CA_CERTIFICATES", 25)
 DPS_MAX_LINKED_HUBS = env_int("DPS_MAX_LINKED_HUBS", 50)
+# How long a CA certificate's verification code (proof of possession) is accepted, in seconds.
+DPS_VERIFICATION_CODE_LIFETIME = env_int("DPS_VERIFICATION_CODE_LIFETIME", 3600)
 DPS_MAX_REGISTRATIONS = env_int("DPS_MAX_REGISTRATIONS", 1_000_000)
 # Bulk operations: Azure caps a call at 10 items; we allow more.
 DPS_MAX_BULK_ITEMS = env_int("DPS_MAX_BULK_ITEMS", 1000)

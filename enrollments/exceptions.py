@@ -27,3 +27,15 @@ class InvalidTwinError(DomainError):
 
 class QuotaExceededError(DomainError):
     """A DPS quota (dps-reference §6) would be exceeded."""
+
+
+class ProofOfPossessionError(DomainError):
+    """A verification certificate does not prove possession of a CA's private key.
+
+    `messages`: one user-facing message per cause found (wrong CN, wrong signer, expired code,
+    expired verification certificate, unreadable file); str(error) joins them.
+    """
+
+    def __init__(self, messages: list[str]):
+        self.messages = list(messages)
+        super().__init__(" ".join(self.messages))

@@ -132,3 +132,27 @@ class CaCertificateForm(forms.Form):
                 for message in messages:
                     self.add_error(target, message)
         return data
+
+
+class VerificationCertificateForm(forms.Form):
+    """Proof of possession of an uploaded CA certificate (ui-contract.md § Certificates): the
+    certificate signed by the CA whose CN is the verification code. The check lives in
+    services/certificates.py (`ca_certificate_verify`)."""
+
+    verification_certificate = forms.FileField(
+        label="Verification certificate .pem or .cer file",
+        widget=forms.FileInput(attrs={"accept": ".pem,.cer,.crt"}),
+        help_text="Issued and signed by this CA, with the verification code as its common name (CN).",
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.helper = _helper()
+        self.certificate_data: bytes = b""
+
+    def clean_verification_certificate(self):
+        upload = self.cleaned_data.get("verification_certificate")
+        if upload is not None:
+            self.certificate_data = upload.read(MAX_CERTIFICATE_BYTES + 1)
+        return upload

@@ -180,7 +180,10 @@ class CaCertificate(CertificateInfoFields):
 
     name = models.CharField("Certificate name", max_length=256, validators=[validators.validate_certificate_name])
     is_verified = models.BooleanField("Verified", default=False)
+    # Proof of possession: the SHA-256 digest of the pending one-time code (never the code itself)
+    # and when it stops being accepted; both cleared once the certificate is verified.
     verification_code = models.CharField(max_length=64, blank=True)
+    verification_code_expires_utc = models.DateTimeField(null=True, blank=True)
     etag = models.CharField(max_length=64, default=new_etag)
     created_date_time_utc = models.DateTimeField(default=timezone.now)
     last_updated_date_time_utc = models.DateTimeField(default=timezone.now)

@@ -33,6 +33,12 @@ urlpatterns = [
     path("certificates/", certificate_views.certificate_list, name="certificate_list"),
     path("certificates/add/", certificate_views.certificate_add, name="certificate_add"),
     path("certificates/<int:pk>/", certificate_views.certificate_detail, name="certificate_detail"),
+    path(
+        "certificates/<int:pk>/verification-code/",
+        certificate_views.certificate_generate_code,
+        name="certificate_generate_code",
+    ),
+    path("certificates/<int:pk>/verify/", certificate_views.certificate_verify, name="certificate_verify"),
     path("certificates/<int:pk>/delete/", certificate_views.certificate_delete, name="certificate_delete"),
     path("enrollment-groups/add/", wizard.enrollment_group_add, name="enrollment_group_add"),
     path(

@@ -5,20 +5,30 @@ Accepts PEM (one `CERTIFICATE` block) or a `.cer` file holding base64 DER, with 
 accepted too. Everything else is refused
 with an InvalidCertificateError whose message says what is wrong and how to fix it. Private keys
 are recognised and refused without being kept anywhere.
+
+Proof of possession of a CA's private key (dps-reference §1.3; Azure "Verify certificate"): the
+service hands out a one-time verification code; the owner of the CA issues a certificate whose
+subject CN is that code and signs it with the CA's private key. `check_proof_of_possession`
+accepts it only when the signature verifies with the CA certificate's public key (names are not
+trusted: anyone can write a CA's subject into an issuer field).
 """
 
 import base64
 import binascii
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
-from ..exceptions import InvalidCertificateError
+from ..exceptions import InvalidCertificateError, ProofOfPossessionError
 
 MAX_CERTIFICATE_BYTES = 64 * 1024
 
@@ -288,3 +298,114 @@ def check_is_ca(info: CertificateInfo) -> None:
     """Refuse a non-CA certificate as an enrollment group's signing certificate."""
     if not info.is_ca:
         raise InvalidCertificateError(NOT_CA)
+
+
+VERIFICATION_NO_CODE = (
+    "No verification code is pending for this certificate. Select Generate verification code, then "
+    "upload a certificate whose common name (CN) is that code."
+)
+VERIFICATION_CODE_EXPIRED = (
+    "The verification code expired at {date}. Select Generate verification code for a new code and "
+    "issue the verification certificate again with the new code as its common name (CN)."
+)
+VERIFICATION_WRONG_CN = (
+    "The verification certificate's common name (CN) is “{cn}”, not the verification code. Issue it "
+    "again with the code shown by Generate verification code as its CN (for example CN=<code>)."
+)
+VERIFICATION_NO_CN = (
+    "The verification certificate has no common name (CN). Issue it again with the code shown by "
+    "Generate verification code as its CN (for example CN=<code>)."
+)
+VERIFICATION_WRONG_SIGNER = (
+    "The verification certificate is not signed by this CA: its signature does not verify with the public "
+    "key of “{subject}”. Sign the verification certificate with this CA's private key."
+)
+VERIFICATION_EXPIRED = (
+    "The verification certificate expired at {date}. Issue a new verification certificate that is valid now."
+)
+VERIFICATION_NOT_YET_VALID = (
+    "The verification certificate is not valid until {date}. Issue a verification certificate that is valid now."
+)
+
+_DATE = "%Y-%m-%d %H:%M UTC"
+
+
+def verification_code_digest(code: str) -> str:
+    """SHA-256 hex digest (64 lowercase hex characters) of a verification code, as stored.
+
+    Codes are compared ignoring case and surrounding whitespace (they are uppercase hex).
+    """
+    return hashlib.sha256(code.strip().upper().encode("utf-8")).hexdigest()
+
+
+def is_signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """True when `cert`'s signature verifies with `issuer`'s public key (RSA PKCS#1 v1.5 or PSS,
+    ECDSA, Ed25519, Ed448, DSA). Names (issuer vs. subject) are not looked at."""
+    key = issuer.public_key()
+    signature, tbs = cert.signature, cert.tbs_certificate_bytes
+    try:
+        if isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+            key.verify(signature, tbs)
+            return True
+        algorithm = cert.signature_hash_algorithm
+        if algorithm is None:
+            return False
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(signature, tbs, cert.signature_algorithm_parameters, algorithm)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(signature, tbs, ec.ECDSA(algorithm))
+        elif isinstance(key, dsa.DSAPublicKey):
+            key.verify(signature, tbs, algorithm)
+        else:
+            return False
+    except (InvalidSignature, UnsupportedAlgorithm, TypeError, ValueError):
+        return False
+    return True
+
+
+def check_proof_of_possession(
+    *,
+    ca_pem: str,
+    data: bytes | str,
+    code_digest: str,
+    code_expires_utc: datetime | None,
+    now: datetime | None = None,
+) -> CertificateInfo:
+    """Check a verification certificate against a CA certificate and its pending verification code.
+
+    `ca_pem`: the uploaded CA certificate (PEM). `data`: the verification certificate file (PEM,
+    base64 `.cer` or DER). `code_digest`: `verification_code_digest` of the pending code ("" when
+    none). `code_expires_utc`: when the code stops being accepted (aware UTC).
+    Returns the verification certificate's CertificateInfo.
+    Raises ProofOfPossessionError naming every cause found: no pending code, expired code (these two
+    alone), an unreadable file (the parser's message), a signature that does not verify with the
+    CA's public key, a CN other than the code, a verification certificate outside its validity.
+    """
+    now = now or datetime.now(UTC)
+    if not code_digest:
+        raise ProofOfPossessionError([VERIFICATION_NO_CODE])
+    if code_expires_utc is None or code_expires_utc <= now:
+        date = code_expires_utc.strftime(_DATE) if code_expires_utc else "an unknown time"
+        raise ProofOfPossessionError([VERIFICATION_CODE_EXPIRED.format(date=date)])
+    try:
+        cert = load_certificate(data)
+        info = certificate_info(cert)
+    except InvalidCertificateError as exc:
+        raise ProofOfPossessionError([str(exc)]) from exc
+    except (ValueError, x509.InvalidVersion) as exc:
+        raise ProofOfPossessionError([MALFORMED]) from exc
+    ca = load_certificate(ca_pem)
+    problems: list[str] = []
+    if not is_signed_by(cert, ca):
+        problems.append(VERIFICATION_WRONG_SIGNER.format(subject=ca.subject.rfc4514_string()))
+    if not info.common_name:
+        problems.append(VERIFICATION_NO_CN)
+    elif not hmac.compare_digest(verification_code_digest(info.common_name), code_digest):
+        problems.append(VERIFICATION_WRONG_CN.format(cn=info.common_name))
+    if info.not_after_utc < now:
+        problems.append(VERIFICATION_EXPIRED.format(date=info.not_after_utc.strftime(_DATE)))
+    elif info.not_before_utc > now:
+        problems.append(VERIFICATION_NOT_YET_VALID.format(date=info.not_before_utc.strftime(_DATE)))
+    if problems:
+        raise ProofOfPossessionError(problems)
+    return info

@@ -6,21 +6,33 @@ expired or not yet valid (`check_validity`), when it is not a CA certificate (`c
 CA can sign device certificates, so only a CA can be a group's CA reference), and when the same
 certificate (same SHA-256 thumbprint, whatever its encoding) is already uploaded under any name
 (also a database constraint). A file holding a private key is refused by the
-parser and nothing of it is kept. Status is Verified or Unverified (`is_verified`); proof of
-possession comes in a later issue. At most `settings.DPS_MAX_CA_CERTIFICATES` (25) certificates.
+parser and nothing of it is kept. Status is Verified or Unverified (`is_verified`): set on
+upload by the uploader, or by proof of possession (`ca_certificate_generate_verification_code`,
+then `ca_certificate_verify` with a certificate signed by the CA whose CN is the code).
+At most `settings.DPS_MAX_CA_CERTIFICATES` (25) certificates.
 A certificate cannot be deleted while an enrollment group references it (PROTECT).
 
 Errors are django ValidationError with a field -> messages dict: `name`, `certificate` (the file),
-`__all__` (quota).
+`__all__` (quota); `verification_certificate` for proof of possession.
 """
 
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q
 from django.utils import timezone
 
-from ..attestation.x509 import check_is_ca, check_validity, parse_certificate
-from ..exceptions import InvalidCertificateError
+from ..attestation.x509 import (
+    check_is_ca,
+    check_proof_of_possession,
+    check_validity,
+    parse_certificate,
+    verification_code_digest,
+)
+from ..exceptions import InvalidCertificateError, ProofOfPossessionError
 from ..models import CaCertificate, EnrollmentGroup, new_etag
 from . import quotas
 
@@ -30,6 +42,7 @@ CERTIFICATE_IN_USE = (
     "The certificate “{name}” cannot be deleted while enrollment groups use it: {names}. Change or delete {them} first."
 )
 REQUIRED = "This field is required."
+ALREADY_VERIFIED = "The certificate “{name}” is already verified."
 
 # Model fields filled from the parsed file; their errors belong to the file field.
 _PARSED_FIELDS = (
@@ -171,3 +184,67 @@ def ca_certificate_delete(*, certificate: CaCertificate) -> None:
             certificate.delete()
     except ProtectedError as exc:
         raise _in_use_error(certificate, groups_referencing(certificate) or ["an enrollment group"]) from exc
+
+
+@transaction.atomic
+def ca_certificate_generate_verification_code(*, certificate: CaCertificate) -> str:
+    """Start proof of possession: a new one-time verification code for an unverified certificate.
+
+    Returns the code (48 uppercase hex characters, as Azure DPS shows them); only its SHA-256
+    digest is stored, valid for `settings.DPS_VERIFICATION_CODE_LIFETIME` seconds. A new code
+    replaces any pending one. Raises ValidationError (`__all__`) when the certificate is verified.
+    """
+    locked = CaCertificate.objects.select_for_update().get(pk=certificate.pk)
+    if locked.is_verified:
+        raise ValidationError({"__all__": [ALREADY_VERIFIED.format(name=locked.name)]})
+    code = secrets.token_hex(24).upper()
+    locked.verification_code = verification_code_digest(code)
+    locked.verification_code_expires_utc = timezone.now() + timedelta(seconds=settings.DPS_VERIFICATION_CODE_LIFETIME)
+    ca_certificate_touch(locked)
+    locked.save(
+        update_fields=["verification_code", "verification_code_expires_utc", "etag", "last_updated_date_time_utc"]
+    )
+    certificate.refresh_from_db()
+    return code
+
+
+@transaction.atomic
+def ca_certificate_verify(*, certificate: CaCertificate, data: bytes | str | None) -> CaCertificate:
+    """Finish proof of possession with a verification certificate (the uploaded file's content).
+
+    The certificate becomes Verified and its code is cleared (one use) when
+    `attestation.x509.check_proof_of_possession` accepts the file. Raises ValidationError keyed
+    `verification_certificate` with one message per cause (no or expired code, wrong CN, not
+    signed by this CA, expired verification certificate, unreadable file), or `__all__` when the
+    certificate is already verified.
+    """
+    locked = CaCertificate.objects.select_for_update().get(pk=certificate.pk)
+    if locked.is_verified:
+        raise ValidationError({"__all__": [ALREADY_VERIFIED.format(name=locked.name)]})
+    if not data:
+        raise ValidationError({"verification_certificate": [REQUIRED]})
+    try:
+        check_proof_of_possession(
+            ca_pem=locked.certificate,
+            data=data,
+            code_digest=locked.verification_code,
+            code_expires_utc=locked.verification_code_expires_utc,
+            now=timezone.now(),
+        )
+    except ProofOfPossessionError as exc:
+        raise ValidationError({"verification_certificate": exc.messages}) from exc
+    locked.is_verified = True
+    locked.verification_code = ""
+    locked.verification_code_expires_utc = None
+    ca_certificate_touch(locked)
+    locked.save(
+        update_fields=[
+            "is_verified",
+            "verification_code",
+            "verification_code_expires_utc",
+            "etag",
+            "last_updated_date_time_utc",
+        ]
+    )
+    certificate.refresh_from_db()
+    return certificate

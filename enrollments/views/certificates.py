@@ -1,13 +1,16 @@
-"""Certificates pages: list, upload (add), details, delete. Rules live in services/certificates.py."""
+"""Certificates pages: list, upload (add), details, proof of possession, delete.
+Rules live in services/certificates.py."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ..forms_hubs import CaCertificateForm
+from ..forms_hubs import CaCertificateForm, VerificationCertificateForm
 from ..models import CaCertificate
 from ..services import certificates as certificate_services
 from .hubs import add_service_errors
@@ -43,12 +46,61 @@ def certificate_add(request: HttpRequest) -> HttpResponse:
     return render(request, "enrollments/certificate_add.html", {"form": form, "nav": "certificates"})
 
 
+def _render_detail(request: HttpRequest, certificate: CaCertificate, **context) -> HttpResponse:
+    context.setdefault("verify_form", VerificationCertificateForm())
+    pending = bool(
+        certificate.verification_code
+        and certificate.verification_code_expires_utc
+        and certificate.verification_code_expires_utc > timezone.now()
+    )
+    response = render(
+        request,
+        "enrollments/certificate_detail.html",
+        {"certificate": certificate, "code_pending": pending, "nav": "certificates", **context},
+    )
+    if context.get("verification_code"):
+        # The one-time code is in this page only: never cache it.
+        add_never_cache_headers(response)
+    return response
+
+
 @login_required
 @require_GET
 def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """One certificate: subject, issuer, SHA-1 and SHA-256 thumbprints, serial, validity, status."""
+    """One certificate: subject, issuer, SHA-1 and SHA-256 thumbprints, serial, validity, status;
+    for an unverified one, `Generate verification code` and `Verify` (proof of possession)."""
     certificate = get_object_or_404(CaCertificate, pk=pk)
-    return render(request, "enrollments/certificate_detail.html", {"certificate": certificate, "nav": "certificates"})
+    return _render_detail(request, certificate)
+
+
+@login_required
+@require_POST
+def certificate_generate_code(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new one-time verification code, shown once in the page that answers (only its digest is kept)."""
+    certificate = get_object_or_404(CaCertificate, pk=pk)
+    try:
+        code = certificate_services.ca_certificate_generate_verification_code(certificate=certificate)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("enrollments:certificate_detail", pk=pk)
+    return _render_detail(request, certificate, verification_code=code)
+
+
+@login_required
+@require_POST
+def certificate_verify(request: HttpRequest, pk: int) -> HttpResponse:
+    """Upload the verification certificate; Verified on success, else each cause next to the file field."""
+    certificate = get_object_or_404(CaCertificate, pk=pk)
+    form = VerificationCertificateForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            certificate_services.ca_certificate_verify(certificate=certificate, data=form.certificate_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Certificate “{certificate.name}” is verified.")
+            return redirect("enrollments:certificate_detail", pk=pk)
+    return _render_detail(request, certificate, verify_form=form)
 
 
 @login_required

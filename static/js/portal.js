@@ -1,4 +1,4 @@
-// DPS Portal: Copy buttons for secrets and the Yes/No confirm dialog.
+// DPS Portal: Copy buttons for secrets and one-time codes, and the Yes/No confirm dialog.
 (function () {
   "use strict";
   function copyText(text) {
@@ -49,6 +49,26 @@
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.text();
       })
+      .then(copyText)
+      .then(function () {
+        button.setAttribute("data-copied", "true");
+        flash(button, "Copied");
+        announce("Copied to the clipboard");
+      })
+      .catch(function () {
+        button.setAttribute("data-copied", "false");
+        flash(button, "Not copied");
+        announce("Could not copy to the clipboard");
+      });
+  });
+
+  // `Copy` of a value already in the page (e.g. a verification code shown once): data-copy-from
+  // names the input whose value goes to the clipboard.
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-copy-from]");
+    if (!button) return;
+    const source = document.getElementById(button.getAttribute("data-copy-from"));
+    Promise.resolve(source ? source.value : Promise.reject(new Error("no source")))
       .then(copyText)
       .then(function () {
         button.setAttribute("data-copied", "true");
