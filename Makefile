@@ -41,8 +41,11 @@ test-fast: install
 lint: install
 	$(VENV)/bin/ruff check .
 
+# The list benchmark on SQLite, then the bulk benchmark on PostgreSQL: DATABASE_URL's server when it
+# is a PostgreSQL URL, else a throwaway one (.ci/with-postgres).
 bench: install
 	$(PY) manage.py bench_enrollment_list
+	case "$${DATABASE_URL:-}" in postgres*) $(PY) manage.py bench_bulk ;; *) .ci/with-postgres $(PY) manage.py bench_bulk ;; esac
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

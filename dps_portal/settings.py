@@ -176,6 +176,9 @@ DPS_VERIFICATION_CODE_LIFETIME = env_int("DPS_VERIFICATION_CODE_LIFETIME", 3600)
 DPS_MAX_REGISTRATIONS = env_int("DPS_MAX_REGISTRATIONS", 1_000_000)
 # Bulk operations: Azure caps a call at 10 items; we allow more.
 DPS_MAX_BULK_ITEMS = env_int("DPS_MAX_BULK_ITEMS", 1000)
+# Seconds a bulk operation may run before it stops and applies nothing (answering 503): keep it
+# below the server's worker timeout (gunicorn's default: 30 s) so no call is killed half-done.
+DPS_BULK_TIME_LIMIT = env_int("DPS_BULK_TIME_LIMIT", 20)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

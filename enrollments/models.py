@@ -32,6 +32,13 @@ from .fields import JsonTextField
 from .pagination import SortKey
 
 
+def with_name(queryset: models.QuerySet, field: str, name: str) -> models.QuerySet:
+    """`queryset` narrowed to rows whose `field` equals `name` ignoring case, written as
+    `LOWER(field) = LOWER(name)` so the `Lower(field)` unique index answers it on both databases
+    (`__iexact` is `UPPER(…)` on PostgreSQL and `LIKE` on SQLite: a scan of the whole table)."""
+    return queryset.alias(_name_key=Lower(field)).filter(_name_key=Lower(models.Value(name)))
+
+
 def new_etag() -> str:
     """A fresh opaque etag (a UUID4 in hex); every write of a record sets a new one."""
     return uuid.uuid4().hex

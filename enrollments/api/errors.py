@@ -9,6 +9,7 @@ import logging
 import uuid
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404
 from django.utils import timezone
 from rest_framework import exceptions
@@ -36,19 +37,28 @@ ENROLLMENT_EXISTS = 409201
 PRECONDITION_FAILED = 412002
 UNSUPPORTED_MEDIA_TYPE = 415000
 THROTTLED = 429000
+SERVICE_UNAVAILABLE = 503000
+BULK_TIMED_OUT = 503001
 
 ENROLLMENT_EXISTS_MESSAGE = "Enrollment already exists."
 PRECONDITION_MESSAGE = "Precondition failed: the If-Match etag does not match the record's current etag."
+# Seconds a client should wait before retrying a 503 (the `Retry-After` header).
+RETRY_AFTER_SECONDS = 10
+DATABASE_UNAVAILABLE_MESSAGE = (
+    "The service is temporarily unavailable: its database cannot be reached. Your request was not completed; "
+    "retry in {seconds} seconds."
+)
 
 
 class ApiError(exceptions.APIException):
     """An error with a DPS error code; raise it from API views."""
 
-    def __init__(self, status: int, code: int, message: str):
+    def __init__(self, status: int, code: int, message: str, headers: dict[str, str] | None = None):
         super().__init__(detail=message)
         self.status_code = status
         self.error_code = code
         self.message = message
+        self.headers = headers or {}
 
 
 def error_body(code: int, message: str) -> dict:
@@ -66,6 +76,24 @@ def error_response(status: int, code: int, message: str, headers: dict | None = 
     return Response(error_body(code, message), status=status, headers={"x-ms-error-code": str(code), **(headers or {})})
 
 
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot serve now (connection refused or lost, server shutting
+    down, SQLite's file locked past its timeout), as opposed to a bug or bad data."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def database_unavailable_response() -> Response:
+    """503 in DPS's error shape with `Retry-After`: nothing was done, the client may retry."""
+    seconds = RETRY_AFTER_SECONDS
+    logger.warning("database unavailable: answering 503")
+    return error_response(
+        503,
+        SERVICE_UNAVAILABLE,
+        DATABASE_UNAVAILABLE_MESSAGE.format(seconds=seconds),
+        headers={"Retry-After": str(seconds)},
+    )
+
+
 def _drf_message(detail) -> str:
     if isinstance(detail, dict):
         return "; ".join(f"{k}: {_drf_message(v)}" for k, v in detail.items())
@@ -77,7 +105,9 @@ def _drf_message(detail) -> str:
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF exception handler for the service API: every failure in the DPS error shape."""
     if isinstance(exc, ApiError):
-        return error_response(exc.status_code, exc.error_code, exc.message)
+        return error_response(exc.status_code, exc.error_code, exc.message, headers=exc.headers)
+    if isinstance(exc, DatabaseError) and is_database_unavailable(exc):
+        return database_unavailable_response()
     if isinstance(exc, EtagMismatchError):
         return error_response(412, PRECONDITION_FAILED, PRECONDITION_MESSAGE)
     if isinstance(exc, DjangoValidationError):

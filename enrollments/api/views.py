@@ -6,6 +6,7 @@ Every view: SAS authentication only (no session, so no CSRF), JSON in and out, `
 required (2021-10-01; 2019-03-31 and 2026-04-01 get the same shapes), errors in DPS's shape.
 """
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +23,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..models import EnrollmentGroup, IndividualEnrollment, RegistrationRecord
+from ..models import EnrollmentGroup, IndividualEnrollment, RegistrationRecord, with_name
 from ..services import enrollments as services
+from ..services import quotas
 from . import errors, mapping, serializers
 from .authentication import HasPolicyRight, SasAuthentication
 from .paging import paginate, paging_headers
@@ -35,6 +37,10 @@ NUL_CHARACTER = "{path}: text cannot contain the NUL character (\\u0000)."
 BAD_QUERY = "query: only “*” (or “SELECT * FROM {what}”) is supported: it returns every record, page by page."
 TOO_MANY = "{member}: at most {limit} items per bulk operation (Azure allows 10; this service allows {limit})."
 STALE = "Precondition failed: the If-Match etag does not match the record's current etag."
+BULK_TIMED_OUT = (
+    "The bulk operation did not finish within its time limit of {limit} s ({done} of {total} {member} checked), "
+    "so none of it was applied: nothing was changed. Send fewer items per call, then retry."
+)
 
 
 class JsonOnlyNegotiation(DefaultContentNegotiation):
@@ -168,8 +174,9 @@ class EnrollmentKind:
             qs = qs.select_related("ca_primary", "ca_secondary")
         return qs
 
-    def find(self, record_id: str):
-        return self.queryset().filter(**{f"{self.id_field}__iexact": record_id}).first()
+    def find(self, record_id: str, *, related: bool = True):
+        """The record named `record_id` ignoring case, or None (an index lookup at any table size)."""
+        return with_name(self.queryset() if related else self.model.objects.all(), self.id_field, record_id).first()
 
     def get(self, record_id: str):
         obj = self.find(record_id)
@@ -222,20 +229,42 @@ def _specific_etag(value: str | None) -> str | None:
     return None if value in ("", "*") else value
 
 
-def _upsert(kind: EnrollmentKind, data: dict, record_id: str, if_match: str | None, *, must_exist: bool = False):
-    """Create or replace one enrollment atomically (PUT and bulk create/update). Returns the record.
+def _upsert(
+    kind: EnrollmentKind,
+    data: dict,
+    record_id: str,
+    if_match: str | None,
+    *,
+    must_exist: bool = False,
+    must_be_new: bool = False,
+    fetch: bool = True,
+) -> tuple[Any, bool]:
+    """Create or replace one enrollment atomically (PUT and bulk create/update).
 
-    Raises ApiError: 400 invalid, 404 when `must_exist` and absent, 412 stale etag.
+    Returns (the record, whether it was created); with `fetch` the record is read again with its
+    target hubs and certificates (for the response), else it is the written instance.
+    An upsert of an absent ID takes the kind's create lock (services.quotas.lock) and looks again:
+    of two concurrent upserts of one new ID the second sees the first's row and updates it (200 on
+    both databases, never "already exists").
+    Raises ApiError: 400 invalid, 404 when `must_exist` and absent, 409 when `must_be_new` and present,
+    412 stale etag.
     """
+    created = False
     try:
         with transaction.atomic():
-            obj = kind.find(record_id)
+            obj = kind.find(record_id, related=False)
+            if obj is None and not must_exist and not quotas.holds(kind.model):
+                quotas.lock(kind.model)
+                obj = kind.find(record_id, related=False)
+            if obj is not None and must_be_new:
+                raise errors.ApiError(409, errors.ENROLLMENT_EXISTS, errors.ENROLLMENT_EXISTS_MESSAGE)
             if obj is None:
                 if must_exist:
                     raise errors.ApiError(404, kind.not_found_code, kind.not_found_message.format(id=record_id))
                 if _specific_etag(if_match) is not None:
                     raise errors.ApiError(412, errors.PRECONDITION_FAILED, STALE)
                 obj = kind.create(data, record_id)
+                created = True
             else:
                 requested_type = (data.get("attestation") or {}).get("type")
                 if requested_type and requested_type != obj.attestation_type:
@@ -256,7 +285,7 @@ def _upsert(kind: EnrollmentKind, data: dict, record_id: str, if_match: str | No
         raise kind.invalid(exc) from exc
     except services.EtagMismatchError as exc:
         raise errors.ApiError(412, errors.PRECONDITION_FAILED, STALE) from exc
-    return kind.queryset().get(pk=obj.pk)
+    return (kind.queryset().get(pk=obj.pk) if fetch else obj), created
 
 
 class EnrollmentDetailView(DpsApiView):
@@ -269,7 +298,7 @@ class EnrollmentDetailView(DpsApiView):
 
     def put(self, request, id: str):
         data = _validated(self.kind.serializer, _body_object(request))
-        obj = _upsert(self.kind, data, id, request.headers.get("If-Match"))
+        obj, _created = _upsert(self.kind, data, id, request.headers.get("If-Match"))
         return Response(_wire(obj, include_keys=True), headers=_etag_header(obj.etag))
 
     def delete(self, request, id: str):
@@ -329,18 +358,36 @@ class BulkOperationView(DpsApiView):
         if problems:
             raise errors.ApiError(400, errors.INVALID_BODY, " ".join(problems))
         failures = []
-        for index, item in enumerate(items):
-            record_id = item.get(self.kind.id_member) if isinstance(item, dict) else None
-            try:
-                self._one(mode, item, index)
-            except errors.ApiError as exc:
-                failures.append(
-                    {self.kind.id_member: str(record_id or ""), "errorCode": exc.error_code, "errorStatus": exc.message}
-                )
+        deadline = time.monotonic() + settings.DPS_BULK_TIME_LIMIT
+        # One transaction for the whole call, a savepoint per item: the answer lists exactly what was
+        # committed. A call cut short (time limit, a killed worker, a lost database) commits nothing.
+        with transaction.atomic(), quotas.bulk_allowance(self.kind.model):
+            for index, item in enumerate(items):
+                if time.monotonic() > deadline:
+                    transaction.set_rollback(True)
+                    raise errors.ApiError(
+                        503,
+                        errors.BULK_TIMED_OUT,
+                        BULK_TIMED_OUT.format(
+                            limit=settings.DPS_BULK_TIME_LIMIT, done=index, total=len(items), member=member
+                        ),
+                        headers={"Retry-After": str(errors.RETRY_AFTER_SECONDS)},
+                    )
+                record_id = item.get(self.kind.id_member) if isinstance(item, dict) else None
+                try:
+                    self._one(mode, item, index)
+                except errors.ApiError as exc:
+                    failures.append(
+                        {
+                            self.kind.id_member: str(record_id or ""),
+                            "errorCode": exc.error_code,
+                            "errorStatus": exc.message,
+                        }
+                    )
         return Response({"isSuccessful": not failures, "errors": failures})
 
     def _one(self, mode: str, item: Any, index: int) -> None:
-        """Apply one bulk item in its own transaction; raise ApiError to report it as failed."""
+        """Apply one bulk item in its own savepoint; raise ApiError to report it as failed."""
         kind = self.kind
         if not isinstance(item, dict):
             raise errors.ApiError(400, errors.INVALID_BODY, f"{kind.bulk_member}[{index}]: {NOT_AN_OBJECT}")
@@ -348,7 +395,7 @@ class BulkOperationView(DpsApiView):
         if not isinstance(record_id, str) or not record_id:
             raise errors.ApiError(400, errors.INVALID_BODY, f"{kind.id_member}: This field is required.")
         if mode == "delete":
-            obj = kind.find(record_id)
+            obj = kind.find(record_id, related=False)
             if obj is None:
                 raise errors.ApiError(404, kind.not_found_code, kind.not_found_message.format(id=record_id))
             try:
@@ -359,13 +406,13 @@ class BulkOperationView(DpsApiView):
         _reject_nul(item, "")
         data = _validated(kind.serializer, item)
         if mode == "create":
-            if kind.find(record_id) is not None:
-                raise errors.ApiError(409, errors.ENROLLMENT_EXISTS, errors.ENROLLMENT_EXISTS_MESSAGE)
-            _upsert(kind, data, record_id, None)
+            obj, created = _upsert(kind, data, record_id, None, must_be_new=True, fetch=False)
         elif mode == "update":
-            _upsert(kind, data, record_id, None)
+            obj, created = _upsert(kind, data, record_id, None, fetch=False)
         else:  # updateIfMatchETag
-            _upsert(kind, data, record_id, item.get("etag") or None, must_exist=True)
+            obj, created = _upsert(kind, data, record_id, item.get("etag") or None, must_exist=True, fetch=False)
+        if created:
+            quotas.created(kind.model, obj.attestation_type)
 
 
 # --- registration states -------------------------------------------------------------------------

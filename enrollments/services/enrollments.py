@@ -35,6 +35,7 @@ from ..models import (
     IndividualEnrollment,
     LinkedIotHub,
     new_etag,
+    with_name,
 )
 from . import quotas
 
@@ -421,7 +422,7 @@ def name_taken_message(
     when the other record is not visible (a lost race whose winner has not committed yet).
     """
     id_field = "enrollment_group_id" if model is EnrollmentGroup else "registration_id"
-    existing = model.objects.filter(**{f"{id_field}__iexact": name}).values_list(id_field, flat=True).first()
+    existing = with_name(model.objects.all(), id_field, name).values_list(id_field, flat=True).first()
     if existing is None and not default_spelling:
         return None
     template = ALREADY_EXISTS_GROUP if model is EnrollmentGroup else ALREADY_EXISTS_INDIVIDUAL

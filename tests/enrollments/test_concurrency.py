@@ -3,10 +3,10 @@
 Exactly one create succeeds; the other gets the field error `… already exists (…).`, never an
 IntegrityError or a "database is locked" error (a 500). Each thread has its own database connection.
 
-- PostgreSQL (the test database): a barrier inside `EnrollmentGroup.save` holds both threads until
-  both have passed the service's "does the name exist?" pre-check, so both really insert and the
-  unique index on Lower(enrollment_group_id) decides; the loser's IntegrityError must come back as
-  the field error. A round in which the threads did not both reach the barrier is retried.
+- PostgreSQL (the test database): creates of one kind take the quota lock (services.quotas.lock)
+  before the name check, so the second create waits for the first to commit and its name check sees
+  the winner. The overlap checked is both service calls in flight at once. (If both did insert, the
+  unique index on Lower(enrollment_group_id) would refuse one: that fallback is the second test.)
 - SQLite: the test database is an in-memory shared cache whose table locks fail at once under
   concurrency, unlike a real database file; so the threads use a fresh SQLite file configured
   exactly like settings.DATABASES["default"]. SQLite serialises writers, so the overlap checked is
@@ -63,25 +63,11 @@ def sqlite_file(tmp_path):
 
 def _race(monkeypatch, *, use_connection=None) -> tuple[list, bool]:
     """Both creates at once; returns (outcome per thread, whether they really overlapped)."""
-    in_save = threading.Barrier(2, timeout=5)
-    met_in_save = threading.Event()
     start = threading.Barrier(2, timeout=10)
     lock = threading.Lock()
     inside = [0]
     both_inside = threading.Event()
     outcomes: list = [None, None]
-    real_save = EnrollmentGroup.save
-
-    def save(self, *args, **kwargs):
-        try:
-            in_save.wait()
-            met_in_save.set()
-        except threading.BrokenBarrierError:
-            pass  # the other thread was refused by the pre-check: no overlap at the insert this round
-        return real_save(self, *args, **kwargs)
-
-    if not use_connection:
-        monkeypatch.setattr(EnrollmentGroup, "save", save)
 
     def create(index: int) -> None:
         try:
@@ -101,7 +87,6 @@ def _race(monkeypatch, *, use_connection=None) -> tuple[list, bool]:
                     inside[0] -= 1
         except BaseException as exc:  # noqa: BLE001 - every outcome is recorded and checked
             outcomes[index] = exc
-            in_save.abort()
         finally:
             connections.close_all()
 
@@ -110,8 +95,7 @@ def _race(monkeypatch, *, use_connection=None) -> tuple[list, bool]:
         thread.start()
     for thread in threads:
         thread.join(60)
-    monkeypatch.setattr(EnrollmentGroup, "save", real_save)
-    return outcomes, (both_inside.is_set() if use_connection else met_in_save.is_set())
+    return outcomes, both_inside.is_set()
 
 
 def _check_one_round(outcomes: list) -> None:
