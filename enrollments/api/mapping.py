@@ -24,6 +24,18 @@ from ..models import (
 UNSUPPORTED_NONE = "Attestation type “none” is not supported: use symmetricKey, x509 or tpm."
 NEEDS_MEMBER = "Attestation type “{type}” needs the “{member}” object."
 NO_SUCH_CA = "No certificate named “{name}” is uploaded to this service (Certificates page)."
+SIGNING_AND_CA_REFERENCES = (
+    "send either signingCertificates (certificates uploaded into the group) or caReferences (names of "
+    "certificates on the Certificates page), not both."
+)
+GROUP_CLIENT_CERTIFICATES = "an enrollment group has no client certificates: send signingCertificates or caReferences."
+INDIVIDUAL_CLIENT_ONLY = (
+    "an individual enrollment's X.509 attestation uses clientCertificates (the device's own certificate), not {member}."
+)
+EMPTY_CERTIFICATE = (
+    "the certificate is empty. Send the PEM text (-----BEGIN CERTIFICATE-----…) or the base64 DER of one "
+    "X.509 certificate, or leave the member out to keep the stored one."
+)
 ID_MISMATCH = "“{body}” in the body differs from “{url}” in the URL."
 
 
@@ -221,6 +233,9 @@ def _parse_certificates(value: dict | None, path: str) -> dict[str, CertificateI
     errors: dict[str, list] = {}
     for slot in (CertificateSlot.PRIMARY, CertificateSlot.SECONDARY):
         body = ((value or {}).get(slot) or {}).get("certificate")
+        if body is not None and not body.strip():
+            errors[f"{path}.{slot}.certificate"] = [EMPTY_CERTIFICATE]
+            continue
         if not body:
             continue
         try:
@@ -241,12 +256,27 @@ def _ca_reference(name: str | None, path: str) -> CaCertificate | None:
     return ca
 
 
-def _check_attestation(attestation: dict) -> str:
+def _check_attestation(attestation: dict, *, group: bool) -> str:
+    """The attestation type, after the structure rules no service argument can express: `none` is
+    refused, `tpm`/`x509` need their object, and an X.509 attestation holds exactly the certificate
+    member its kind uses (dps-reference §1.3): a group `signingCertificates` or `caReferences` (never
+    both: one would be dropped), an individual enrollment `clientCertificates`."""
     kind = attestation["type"]
     if kind == "none":
         raise _field_error("attestation.type", UNSUPPORTED_NONE)
     if kind in ("tpm", "x509") and not attestation.get(kind):
         raise _field_error(f"attestation.{kind}", NEEDS_MEMBER.format(type=kind, member=kind))
+    if kind == AttestationType.X509:
+        x509 = attestation["x509"]
+        sent = [m for m in ("clientCertificates", "signingCertificates", "caReferences") if x509.get(m) is not None]
+        if group:
+            if "clientCertificates" in sent:
+                raise _field_error("attestation.x509.clientCertificates", GROUP_CLIENT_CERTIFICATES)
+            if len(sent) > 1:
+                raise _field_error("attestation.x509", SIGNING_AND_CA_REFERENCES)
+        elif set(sent) - {"clientCertificates"}:
+            member = next(m for m in sent if m != "clientCertificates")
+            raise _field_error(f"attestation.x509.{member}", INDIVIDUAL_CLIENT_ONLY.format(member=member))
     return kind
 
 
@@ -260,7 +290,7 @@ def _check_id(data: dict, member: str, url_id: str) -> str:
 def individual_create_arguments(data: dict, url_id: str) -> dict:
     """Keyword arguments for `individual_enrollment_create` from a validated IndividualEnrollment body."""
     attestation = data["attestation"]
-    kind = _check_attestation(attestation)
+    kind = _check_attestation(attestation, group=False)
     args: dict[str, Any] = {
         "registration_id": _check_id(data, "registrationId", url_id),
         "attestation_type": kind,
@@ -287,7 +317,7 @@ def individual_create_arguments(data: dict, url_id: str) -> dict:
 def group_create_arguments(data: dict, url_id: str) -> dict:
     """Keyword arguments for `enrollment_group_create` from a validated EnrollmentGroup body."""
     attestation = data["attestation"]
-    kind = _check_attestation(attestation)
+    kind = _check_attestation(attestation, group=True)
     args: dict[str, Any] = {
         "enrollment_group_id": _check_id(data, "enrollmentGroupId", url_id),
         "attestation_type": kind,

@@ -2,7 +2,7 @@
 build these URLs; APPEND_SLASH never redirects them because they match as they are). The OpenAPI
 document and its offline browsable docs live under /api/."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from . import views
@@ -26,6 +26,8 @@ urlpatterns = [
     ),
     path("registrations/<str:id>", views.RegistrationStateView.as_view(), name="api_registration"),
     path("registrations/<str:id>/query", views.RegistrationStateQueryView.as_view(), name="api_registration_query"),
+    # Everything else under the service API's roots answers DPS's JSON 404, not the HTML page.
+    re_path(r"^(?:enrollments|enrollmentGroups|registrations)(?:/.*)?$", views.no_route, name="api_no_route"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),

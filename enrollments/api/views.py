@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -34,13 +36,31 @@ SUPPORTED_API_VERSIONS = ("2019-03-31", "2021-10-01", "2026-04-01")
 BAD_API_VERSION = "Unsupported api-version “{given}”. Supported versions: " + ", ".join(SUPPORTED_API_VERSIONS) + "."
 NOT_AN_OBJECT = "The request body must be a JSON object."
 NUL_CHARACTER = "{path}: text cannot contain the NUL character (\\u0000)."
-BAD_QUERY = "query: only “*” (or “SELECT * FROM {what}”) is supported: it returns every record, page by page."
+BAD_QUERY = "query: only “*”, “SELECT *” or “SELECT * FROM {what}” is supported: it returns every record, page by page."
 TOO_MANY = "{member}: at most {limit} items per bulk operation (Azure allows 10; this service allows {limit})."
+NO_RECORD_TO_MATCH = (
+    "Precondition failed: If-Match needs an existing record and “{id}” does not exist. Leave If-Match out to create it."
+)
 STALE = "Precondition failed: the If-Match etag does not match the record's current etag."
 BULK_TIMED_OUT = (
     "The bulk operation did not finish within its time limit of {limit} s ({done} of {total} {member} checked), "
     "so none of it was applied: nothing was changed. Send fewer items per call, then retry."
 )
+
+
+NO_ROUTE = (
+    "No service API operation at “{path}”. Paths have no trailing slash, and a registration ID or group "
+    "name cannot contain “/” (not even as %2F): e.g. /enrollments/{{registrationId}}?api-version=2021-10-01."
+)
+
+
+@csrf_exempt
+def no_route(request) -> JsonResponse:
+    """Any path under /enrollments…, /enrollmentGroups… or /registrations… that names no operation:
+    404 in DPS's error shape (never the HTML 404 page), whatever the method."""
+    code = errors.NOT_FOUND
+    body = errors.error_body(code, NO_ROUTE.format(path=request.path[:300]))
+    return JsonResponse(body, status=404, headers={"x-ms-error-code": str(code)})
 
 
 class JsonOnlyNegotiation(DefaultContentNegotiation):
@@ -125,18 +145,27 @@ def _flatten(detail: Any, path: str = "") -> list[str]:
     if isinstance(detail, dict):
         out = []
         for key, child in detail.items():
+            if isinstance(key, int):  # a list member (ListField errors are keyed by index)
+                out.extend(_flatten(child, f"{path}[{key}]"))
+                continue
             key = "" if key == "non_field_errors" else str(key)
             out.extend(_flatten(child, f"{path}.{key}" if path and key else path or key))
         return out
     if isinstance(detail, list):
         if all(not isinstance(d, dict | list) for d in detail):
-            text = " ".join(str(d) for d in detail)
-            return [f"{path}: {text}" if path else text]
+            return [_member_message(path, " ".join(str(d) for d in detail))]
         out = []
         for index, child in enumerate(detail):
             out.extend(_flatten(child, f"{path}[{index}]"))
         return out
-    return [f"{path}: {detail}" if path else str(detail)]
+    return [_member_message(path, str(detail))]
+
+
+def _member_message(path: str, text: str) -> str:
+    """`path: text`; a type error (`must be …`) reads as one sentence: `initialTwin.tags must be …`."""
+    if not path:
+        return text
+    return f"{path} {text}" if text.startswith("must ") else f"{path}: {text}"
 
 
 def _validated(serializer_class, data: dict) -> dict:
@@ -261,8 +290,9 @@ def _upsert(
             if obj is None:
                 if must_exist:
                     raise errors.ApiError(404, kind.not_found_code, kind.not_found_message.format(id=record_id))
-                if _specific_etag(if_match) is not None:
-                    raise errors.ApiError(412, errors.PRECONDITION_FAILED, STALE)
+                if (if_match or "").strip():
+                    # RFC 9110 §13.1.1: If-Match (even `*`) is false when there is no current record.
+                    raise errors.ApiError(412, errors.PRECONDITION_FAILED, NO_RECORD_TO_MATCH.format(id=record_id))
                 obj = kind.create(data, record_id)
                 created = True
             else:
@@ -322,7 +352,7 @@ class AttestationMechanismView(DpsApiView):
 def _check_query(request, what: str) -> None:
     spec = _validated(serializers.QuerySpecificationSerializer, _body_object(request))
     words = " ".join(spec["query"].split()).lower()
-    if words not in ("*", f"select * from {what.lower()}"):
+    if words not in ("*", "select *", f"select * from {what.lower()}"):
         raise errors.ApiError(400, errors.INVALID_BODY, BAD_QUERY.format(what=what))
 
 

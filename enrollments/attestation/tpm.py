@@ -105,6 +105,12 @@ SIZE_MISMATCH = (
     "The endorsement key's size prefix says {declared} bytes but {actual} bytes follow. "
     "The key is truncated or has extra data: export it again."
 )
+LITTLE_ENDIAN = (
+    "The endorsement key's numbers are in little-endian byte order (its size prefix reads {n} only when "
+    "its bytes are swapped): this is a legacy little-endian dump, but TPM 2.0 structures are big-endian. "
+    "Export the TPM2B_PUBLIC again in TPM wire format (tpm2_readpublic -c 0x81010001 -f tss -o ek.pub, "
+    "then base64 of ek.pub), or swap the bytes of every size, algorithm and attribute field of the dump."
+)
 SIZE_MISMATCH_NO_PREFIX = (
     "The endorsement key has no TPM2B size prefix: it looks like a bare TPMT_PUBLIC of {n} bytes. "
     "DPS needs the TPM2B_PUBLIC, which starts with the 2-byte size ({n_hex})."
@@ -291,6 +297,8 @@ def parse_endorsement_key(value: str) -> EndorsementKeyInfo:
             raise InvalidEndorsementKeyError(LOOKS_LIKE_DER)
         if declared in OBJECT_TYPES and struct.unpack(">H", data[2:4])[0] in HASH_ALGORITHMS:
             raise InvalidEndorsementKeyError(SIZE_MISMATCH_NO_PREFIX.format(n=len(data), n_hex=f"0x{len(data):04X}"))
+        if struct.unpack("<H", data[:2])[0] == actual:
+            raise InvalidEndorsementKeyError(LITTLE_ENDIAN.format(n=actual))
         raise InvalidEndorsementKeyError(SIZE_MISMATCH.format(declared=declared, actual=actual))
 
     reader = _Reader(data, 2)

@@ -45,6 +45,11 @@ TRUNCATED = (
     "The certificate is truncated or damaged: its PEM block has no END CERTIFICATE line or its "
     "content does not decode. Export the certificate again."
 )
+PEM_CONTENT_DAMAGED = (
+    "The PEM block has its BEGIN and END CERTIFICATE lines, but the text between them is not a "
+    "certificate (it does not decode to X.509 DER: damaged, edited or another kind of data). "
+    "Export the certificate again."
+)
 NOT_A_CERTIFICATE = (
     "This file is not an X.509 certificate. Choose a PEM file (-----BEGIN CERTIFICATE-----) "
     "or a base64 or DER .cer file."
@@ -207,8 +212,14 @@ def load_certificate(data: bytes | str) -> x509.Certificate:
         try:
             der = base64.b64decode(compact, validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise InvalidCertificateError(TRUNCATED) from exc
-        return _load_der(der)
+            raise InvalidCertificateError(PEM_CONTENT_DAMAGED) from exc
+        try:
+            return _load_der(der)
+        except InvalidCertificateError as exc:
+            # Both markers are there: the block is complete, its content is what is wrong.
+            if str(exc) == TRUNCATED:
+                raise InvalidCertificateError(PEM_CONTENT_DAMAGED) from exc
+            raise
 
     # No PEM armour: binary DER, or a base64 `.cer` body.
     if text[:1] == b"\x30":

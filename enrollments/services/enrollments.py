@@ -238,7 +238,23 @@ def _full_clean(errors: dict, obj, exclude: Iterable[str] = ()) -> None:
 
 def _raise_if(errors: dict) -> None:
     if errors:
-        raise ValidationError({f: list(dict.fromkeys(_messages(m))) for f, m in errors.items()})
+        raise ValidationError({f: list(dict.fromkeys(_messages(_one_length_error(m)))) for f, m in errors.items()})
+
+
+def _one_length_error(items: list) -> list:
+    """One message per failure: Django's generic "Ensure this value has at most N characters" is
+    dropped when the field's own validator already explained the same length (or the value) problem."""
+    generic = [
+        item
+        for item in items
+        if isinstance(item, ValidationError)
+        and getattr(item, "code", None) == "max_length"
+        and isinstance(getattr(item, "params", None), dict)
+        and "show_value" in item.params
+    ]
+    if generic and len(generic) < len(items):
+        return [item for item in items if item not in generic]
+    return items
 
 
 def _messages(items: list) -> list[str]:
@@ -251,6 +267,20 @@ def _messages(items: list) -> list[str]:
     return out
 
 
+NOT_LINKED = "“{hub}” is not a linked IoT hub. Link it first."
+
+
+def _check_legacy_hub(errors: dict, enrollment, previous: str | None = None) -> None:
+    """The legacy single hub (`iotHubHostName`) follows the rule of `iotHubs`: it must name a linked
+    IoT hub (any letter case). A value kept unchanged on update (`previous`) is not checked again,
+    so unlinking a hub never blocks edits of records that still name it."""
+    name = enrollment.iot_hub_host_name
+    if not name or (previous is not None and name.lower() == previous.lower()):
+        return
+    if not LinkedIotHub.objects.filter(host_name__iexact=name).exists():
+        errors.setdefault("iot_hub_host_name", []).append(NOT_LINKED.format(hub=name))
+
+
 def _check_hubs(errors: dict, iot_hubs: Iterable) -> list[LinkedIotHub]:
     """The target hubs as a list without repeats; anything not a saved LinkedIotHub is a field error."""
     hubs, seen = [], set()
@@ -261,7 +291,7 @@ def _check_hubs(errors: dict, iot_hubs: Iterable) -> list[LinkedIotHub]:
             hubs.append(hub)
     for hub in hubs:
         if not isinstance(hub, LinkedIotHub) or hub.pk is None:
-            errors.setdefault("iot_hubs", []).append(f"“{hub}” is not a linked IoT hub. Link it first.")
+            errors.setdefault("iot_hubs", []).append(NOT_LINKED.format(hub=hub))
     return [h for h in hubs if isinstance(h, LinkedIotHub)]
 
 
@@ -395,6 +425,7 @@ def _finish_create(
     id_field = "enrollment_group_id" if is_group else "registration_id"
     name = getattr(enrollment, id_field)
     _check_allocation(errors, enrollment, hubs)
+    _check_legacy_hub(errors, enrollment)
     _full_clean(errors, enrollment)
     if not errors.get(id_field):
         message = name_taken_message(type(enrollment), name)
@@ -524,7 +555,9 @@ def enrollment_update(
                 CREDENTIAL_OF_OTHER_TYPE.format(type=AttestationType(current.attestation_type).label)
             )
             del changes[field]
+    previous_legacy_hub = current.iot_hub_host_name
     _apply_common(current, changes)
+    _check_legacy_hub(errors, current, previous=previous_legacy_hub)
     if current.attestation_type == AttestationType.SYMMETRIC_KEY and ({"primary_key", "secondary_key"} & set(changes)):
         _check_symmetric_keys(errors, current)
     if current.attestation_type == AttestationType.TPM and "endorsement_key" in changes:

@@ -355,3 +355,17 @@ def test_validator_raises_validation_error_with_the_parser_message():
     with pytest.raises(ValidationError) as err:
         validators.validate_endorsement_key("c2hvcnQ=")
     assert err.value.messages == [tpm.TOO_SHORT.format(n=5, min=12)]
+
+
+@pytest.mark.parametrize("make", [rsa_public, ecc_public])
+def test_a_legacy_little_endian_dump_is_named_and_the_conversion_given(make):
+    public = make()
+    # A little-endian dump: every number written low byte first (here the size, type, name algorithm, attributes).
+    le = struct.pack("<HHHI", len(public), *struct.unpack(">HHI", public[:8])) + public[8:]
+    message = refused(base64.b64encode(le).decode())
+    assert message == (
+        f"The endorsement key's numbers are in little-endian byte order (its size prefix reads {len(public)} only "
+        "when its bytes are swapped): this is a legacy little-endian dump, but TPM 2.0 structures are big-endian. "
+        "Export the TPM2B_PUBLIC again in TPM wire format (tpm2_readpublic -c 0x81010001 -f tss -o ek.pub, then "
+        "base64 of ek.pub), or swap the bytes of every size, algorithm and attribute field of the dump."
+    )

@@ -91,8 +91,9 @@ def test_a_certificate_signed_by_the_ca_with_the_code_as_cn_is_accepted(kind):
 def test_rsa_pss_signatures_verify():
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca = _cert("PSS CA", ca_key, issuer_name=_name("PSS CA"), signer=ca_key, is_ca=True, pss=True)
-    verification = _cert(CODE, ec.generate_private_key(ec.SECP256R1()), issuer_name=ca.subject, signer=ca_key,
-                         is_ca=False, pss=True)
+    verification = _cert(
+        CODE, ec.generate_private_key(ec.SECP256R1()), issuer_name=ca.subject, signer=ca_key, is_ca=False, pss=True
+    )
     assert is_signed_by(verification, ca)
     assert _check(ca, verification).common_name == CODE
 
@@ -100,8 +101,9 @@ def test_rsa_pss_signatures_verify():
 def test_the_code_matches_ignoring_case():
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = _ca(ca_key)
-    verification = _cert(CODE.lower(), ec.generate_private_key(ec.SECP256R1()), issuer_name=ca.subject,
-                         signer=ca_key, is_ca=False)
+    verification = _cert(
+        CODE.lower(), ec.generate_private_key(ec.SECP256R1()), issuer_name=ca.subject, signer=ca_key, is_ca=False
+    )
     assert _check(ca, verification).common_name == CODE.lower()
 
 
@@ -120,8 +122,9 @@ def test_a_forged_issuer_name_is_not_enough_the_signature_decides():
 def test_a_signature_by_the_ca_key_counts_whatever_the_issuer_name_says():
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = _ca(ca_key)
-    verification = _cert(CODE, ec.generate_private_key(ec.SECP256R1()), issuer_name=_name("Somebody else"),
-                         signer=ca_key, is_ca=False)
+    verification = _cert(
+        CODE, ec.generate_private_key(ec.SECP256R1()), issuer_name=_name("Somebody else"), signer=ca_key, is_ca=False
+    )
     assert _check(ca, verification).common_name == CODE
 
 
@@ -137,8 +140,9 @@ def test_a_key_of_another_type_is_the_wrong_signer():
 def test_wrong_cn_names_the_cn():
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = _ca(ca_key)
-    verification = _cert("device-001", ec.generate_private_key(ec.SECP256R1()), issuer_name=ca.subject,
-                         signer=ca_key, is_ca=False)
+    verification = _cert(
+        "device-001", ec.generate_private_key(ec.SECP256R1()), issuer_name=ca.subject, signer=ca_key, is_ca=False
+    )
     with pytest.raises(ProofOfPossessionError) as excinfo:
         _check(ca, verification)
     assert excinfo.value.messages == [excinfo.value.messages[0]]
@@ -149,8 +153,9 @@ def test_no_cn_says_so():
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = _ca(ca_key)
     subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Contoso")])
-    verification = _cert(subject, ec.generate_private_key(ec.SECP256R1()), issuer_name=ca.subject, signer=ca_key,
-                         is_ca=False)
+    verification = _cert(
+        subject, ec.generate_private_key(ec.SECP256R1()), issuer_name=ca.subject, signer=ca_key, is_ca=False
+    )
     with pytest.raises(ProofOfPossessionError) as excinfo:
         _check(ca, verification)
     assert "has no common name (CN)" in _causes(excinfo)
@@ -159,8 +164,9 @@ def test_no_cn_says_so():
 def test_expired_code_is_refused_before_anything_else():
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = _ca(ca_key)
-    verification = _cert(CODE, ec.generate_private_key(ec.SECP256R1()), issuer_name=ca.subject, signer=ca_key,
-                         is_ca=False)
+    verification = _cert(
+        CODE, ec.generate_private_key(ec.SECP256R1()), issuer_name=ca.subject, signer=ca_key, is_ca=False
+    )
     with pytest.raises(ProofOfPossessionError) as excinfo:
         _check(ca, verification, expires=NOW - dt.timedelta(seconds=1))
     assert excinfo.value.messages == [excinfo.value.messages[0]]
@@ -170,8 +176,9 @@ def test_expired_code_is_refused_before_anything_else():
 def test_no_pending_code_says_to_generate_one():
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = _ca(ca_key)
-    verification = _cert(CODE, ec.generate_private_key(ec.SECP256R1()), issuer_name=ca.subject, signer=ca_key,
-                         is_ca=False)
+    verification = _cert(
+        CODE, ec.generate_private_key(ec.SECP256R1()), issuer_name=ca.subject, signer=ca_key, is_ca=False
+    )
     with pytest.raises(ProofOfPossessionError) as excinfo:
         _check(ca, verification, code="")
     assert "No verification code is pending" in _causes(excinfo)
@@ -187,8 +194,15 @@ def test_no_pending_code_says_to_generate_one():
 def test_verification_certificate_outside_its_validity(not_before, not_after, expected):
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = _ca(ca_key)
-    verification = _cert(CODE, ec.generate_private_key(ec.SECP256R1()), issuer_name=ca.subject, signer=ca_key,
-                         is_ca=False, not_before=not_before, not_after=not_after)
+    verification = _cert(
+        CODE,
+        ec.generate_private_key(ec.SECP256R1()),
+        issuer_name=ca.subject,
+        signer=ca_key,
+        is_ca=False,
+        not_before=not_before,
+        not_after=not_after,
+    )
     with pytest.raises(ProofOfPossessionError) as excinfo:
         _check(ca, verification)
     assert excinfo.value.messages == [excinfo.value.messages[0]]
@@ -198,8 +212,15 @@ def test_verification_certificate_outside_its_validity(not_before, not_after, ex
 def test_every_cause_is_named_at_once():
     ca = _ca(ec.generate_private_key(ec.SECP256R1()))
     other = ec.generate_private_key(ec.SECP256R1())
-    verification = _cert("wrong", other, issuer_name=ca.subject, signer=other, is_ca=False,
-                         not_before=NOW - dt.timedelta(days=9), not_after=NOW - dt.timedelta(days=1))
+    verification = _cert(
+        "wrong",
+        other,
+        issuer_name=ca.subject,
+        signer=other,
+        is_ca=False,
+        not_before=NOW - dt.timedelta(days=9),
+        not_after=NOW - dt.timedelta(days=1),
+    )
     with pytest.raises(ProofOfPossessionError) as excinfo:
         _check(ca, verification)
     assert len(excinfo.value.messages) == 3

@@ -1,0 +1,282 @@
+"""Service API correctness: nothing sent is silently changed or dropped, If-Match follows RFC 9110,
+the Azure CLI's query text is accepted, unknown paths answer DPS's JSON error, and each failure has
+one message that says what is wrong."""
+
+import base64
+
+import pytest
+
+from enrollments.models import EnrollmentGroup, IndividualEnrollment, LinkedIotHub
+
+from .test_api import SYM, assert_error, create
+
+pytestmark = pytest.mark.django_db
+
+
+def _hub(host="hub-a.azure-devices.net") -> LinkedIotHub:
+    key = base64.b64encode(b"k" * 32).decode()
+    return LinkedIotHub.objects.create(host_name=host, shared_access_key_name="iothubowner", shared_access_key=key)
+
+
+def _signing_pem() -> str:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Signing CA")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+# --- silent changes and losses --------------------------------------------------------------------
+
+
+def test_group_with_signing_certificates_and_ca_references_is_refused_naming_both(api):
+    body = {
+        "attestation": {
+            "type": "x509",
+            "x509": {
+                "signingCertificates": {"primary": {"certificate": _signing_pem()}},
+                "caReferences": {"primary": "my-root"},
+            },
+        }
+    }
+    error = assert_error(api.put("/enrollmentGroups/g1", body), 400)
+    assert error["message"] == (
+        "attestation.x509: send either signingCertificates (certificates uploaded into the group) or "
+        "caReferences (names of certificates on the Certificates page), not both."
+    )
+    assert not EnrollmentGroup.objects.exists()
+
+
+def test_individual_x509_with_signing_certificates_is_refused_not_dropped(api):
+    body = {"attestation": {"type": "x509", "x509": {"signingCertificates": {"primary": {"certificate": "x"}}}}}
+    error = assert_error(api.put("/enrollments/dev-1", body), 400)
+    assert error["message"].startswith("attestation.x509.signingCertificates: an individual enrollment's X.509")
+
+
+def test_legacy_iot_hub_host_name_must_name_a_linked_hub(api):
+    error = assert_error(
+        api.put("/enrollments/dev-1", {"attestation": SYM, "iotHubHostName": "nope.azure-devices.net"}), 400
+    )
+    assert error["message"] == "iotHubHostName: “nope.azure-devices.net” is not a linked IoT hub. Link it first."
+    error = assert_error(
+        api.put("/enrollments/dev-1", {"attestation": SYM, "iotHubs": ["nope.azure-devices.net"]}), 400
+    )
+    assert "“nope.azure-devices.net” is not a linked IoT hub. Link it first." in error["message"]
+    _hub()
+    created = create(api, iotHubHostName="HUB-A.azure-devices.net")
+    assert created["iotHubHostName"] == "HUB-A.azure-devices.net"
+    # On update too.
+    body = {"attestation": SYM, "iotHubHostName": "other.azure-devices.net"}
+    assert_error(api.put("/enrollmentGroups/g1", body), 400)
+    assert_error(api.put("/enrollments/dev-1", body), 400)
+    assert IndividualEnrollment.objects.get().iot_hub_host_name == "HUB-A.azure-devices.net"
+
+
+@pytest.mark.parametrize(
+    ("member", "value", "message"),
+    [
+        (
+            "capabilities",
+            {"iotEdge": "yes"},
+            'capabilities.iotEdge must be true or false (a JSON boolean), not a string ("yes").',
+        ),
+        (
+            "capabilities",
+            {"iotEdge": 1},
+            "capabilities.iotEdge must be true or false (a JSON boolean), not a number (1).",
+        ),
+        (
+            "reprovisionPolicy",
+            {"updateHubAssignment": "false"},
+            'reprovisionPolicy.updateHubAssignment must be true or false (a JSON boolean), not a string ("false").',
+        ),
+        (
+            "reprovisionPolicy",
+            {"migrateDeviceData": 0},
+            "reprovisionPolicy.migrateDeviceData must be true or false (a JSON boolean), not a number (0).",
+        ),
+        ("deviceId", 123, "deviceId must be a JSON string, not a number (123)."),
+        ("iotHubs", ["a", 7], "iotHubs[1] must be a JSON string, not a number (7)."),
+        ("iotHubs", "hub.azure-devices.net", 'iotHubs must be a JSON array, not a string ("hub.azure-devices.net").'),
+        ("iotHubHostName", True, "iotHubHostName must be a JSON string, not a boolean."),
+    ],
+)
+def test_wire_types_are_exact_never_coerced(api, member, value, message):
+    error = assert_error(api.put("/enrollments/dev-1", {"attestation": SYM, member: value}), 400)
+    assert error["message"] == message
+    assert not IndividualEnrollment.objects.exists()
+
+
+def test_json_booleans_are_kept(api):
+    created = create(api, capabilities={"iotEdge": True}, reprovisionPolicy={"updateHubAssignment": False})
+    assert created["capabilities"] == {"iotEdge": True}
+    assert created["reprovisionPolicy"]["updateHubAssignment"] is False
+
+
+def test_if_match_star_on_a_missing_record_is_412_and_creates_nothing(api):
+    body = {"registrationId": "dev-1", "attestation": SYM}
+    error = assert_error(api.put("/enrollments/dev-1", body, headers={"If-Match": "*"}), 412, 412002)
+    assert error["message"] == (
+        "Precondition failed: If-Match needs an existing record and “dev-1” does not exist. "
+        "Leave If-Match out to create it."
+    )
+    assert_error(api.put("/enrollmentGroups/g1", {"attestation": SYM}, headers={"If-Match": "*"}), 412)
+    assert not IndividualEnrollment.objects.exists() and not EnrollmentGroup.objects.exists()
+    create(api)
+    assert api.put("/enrollments/dev-1", body, headers={"If-Match": "*"}).status_code == 200
+
+
+# --- queries --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/enrollments/query", "SELECT *"),
+        ("/enrollments/query", "select  *"),
+        ("/enrollments/query", "SELECT * FROM enrollments"),
+        ("/enrollmentGroups/query", "SELECT *"),
+        ("/enrollmentGroups/query", "SELECT * FROM enrollmentGroups"),
+    ],
+)
+def test_cli_query_text_is_accepted(api, path, query):
+    create(api)
+    api.put("/enrollmentGroups/g1", {"attestation": SYM})
+    response = api.post(path, {"query": query})
+    assert response.status_code == 200, response.content
+    assert len(response.json()) == 1
+
+
+def test_other_query_text_is_refused_with_what_is_supported(api):
+    error = assert_error(api.post("/enrollments/query", {"query": "SELECT * FROM enrollments WHERE x = 1"}), 400)
+    assert error["message"] == (
+        "query: only “*”, “SELECT *” or “SELECT * FROM enrollments” is supported: "
+        "it returns every record, page by page."
+    )
+
+
+# --- errors that mislead --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/enrollments/dev%2F01"),
+        ("GET", "/enrollments/"),
+        ("POST", "/enrollments/"),
+        ("PUT", "/enrollmentGroups/a/b/c"),
+        ("GET", "/registrations/"),
+        ("DELETE", "/registrations/x/y"),
+        ("GET", "/enrollmentGroups/"),
+    ],
+)
+def test_unknown_paths_under_the_api_roots_answer_the_dps_json_404(api, method, path):
+    response = api.call(method, path, {} if method in ("POST", "PUT") else None)
+    error = assert_error(response, 404, 404000)
+    assert response["Content-Type"].startswith("application/json")
+    assert error["message"].startswith("No service API operation at “/")
+    assert "cannot contain “/” (not even as %2F)" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        (
+            "/enrollments/dev-1",
+            {"attestation": SYM, "deviceId": "d" * 129},
+            "deviceId: IoT Hub Device ID is 129 characters long; the limit is 128.",
+        ),
+        (
+            "/enrollmentGroups/" + "g" * 129,
+            {"attestation": SYM},
+            "enrollmentGroupId: Group name is 129 characters long; the limit is 128. Shorten it.",
+        ),
+        (
+            "/enrollments/" + "r" * 129,
+            {"attestation": SYM},
+            "registrationId: Registration ID is 129 characters long; the limit is 128. Shorten it.",
+        ),
+    ],
+)
+def test_length_errors_have_one_message(api, path, body, message):
+    error = assert_error(api.put(path, body), 400)
+    assert error["message"] == message
+    assert "Ensure this value" not in error["message"]
+
+
+def test_a_too_long_key_has_one_message(api):
+    body = {"attestation": {"type": "symmetricKey", "symmetricKey": {"primaryKey": "A" * 200}}}
+    error = assert_error(api.put("/enrollments/dev-1", body), 400)
+    assert "Ensure this value" not in error["message"]
+    assert error["message"].startswith("attestation.symmetricKey.primaryKey: The key decodes to 150 bytes")
+
+
+@pytest.mark.parametrize(
+    ("twin", "message"),
+    [
+        ({"tags": []}, "initialTwin.tags must be a JSON object, not an array."),
+        ({"tags": "x"}, 'initialTwin.tags must be a JSON object, not a string ("x").'),
+        ({"properties": []}, "initialTwin.properties must be a JSON object, not an array."),
+        ({"properties": {"desired": 5}}, "initialTwin.properties.desired must be a JSON object, not a number (5)."),
+        ([], "initialTwin must be a JSON object, not an array."),
+    ],
+)
+def test_twin_type_errors_say_what_the_member_must_be(api, twin, message):
+    error = assert_error(api.put("/enrollments/dev-1", {"attestation": SYM, "initialTwin": twin}), 400)
+    assert error["message"] == message
+
+
+@pytest.mark.parametrize("certificate", ["", "   ", "\n\t"])
+def test_an_empty_certificate_says_it_is_empty(api, certificate):
+    body = {"attestation": {"type": "x509", "x509": {"clientCertificates": {"primary": {"certificate": certificate}}}}}
+    error = assert_error(api.put("/enrollments/dev-1", body), 400)
+    assert error["message"] == (
+        "attestation.x509.clientCertificates.primary.certificate: the certificate is empty. Send the PEM text "
+        "(-----BEGIN CERTIFICATE-----…) or the base64 DER of one X.509 certificate, or leave the member out "
+        "to keep the stored one."
+    )
+
+
+@pytest.mark.parametrize("content", ["AAAA", "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA", "QUJD="])
+def test_a_complete_pem_block_that_is_not_a_certificate_says_so(api, content):
+    pem = f"-----BEGIN CERTIFICATE-----\n{content}\n-----END CERTIFICATE-----\n"
+    body = {"attestation": {"type": "x509", "x509": {"clientCertificates": {"primary": {"certificate": pem}}}}}
+    error = assert_error(api.put("/enrollments/dev-1", body), 400)
+    assert error["message"] == (
+        "attestation.x509.clientCertificates.primary.certificate: The PEM block has its BEGIN and END CERTIFICATE "
+        "lines, but the text between them is not a certificate (it does not decode to X.509 DER: damaged, edited "
+        "or another kind of data). Export the certificate again."
+    )
+    assert "no END CERTIFICATE line" not in error["message"]
+
+
+def test_a_little_endian_endorsement_key_says_how_to_convert_it(api):
+    import struct
+
+    from tests.enrollments.attestation.test_tpm import rsa_public
+
+    public = rsa_public()
+    le = struct.pack("<HHHI", len(public), *struct.unpack(">HHI", public[:8])) + public[8:]
+    body = {"attestation": {"type": "tpm", "tpm": {"endorsementKey": base64.b64encode(le).decode()}}}
+    error = assert_error(api.put("/enrollments/tpm-1", body), 400)
+    assert error["message"].startswith(
+        "attestation.tpm.endorsementKey: The endorsement key's numbers are in little-endian"
+    )
+    assert "tpm2_readpublic -c 0x81010001 -f tss -o ek.pub" in error["message"]
