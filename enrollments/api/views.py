@@ -14,7 +14,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
@@ -362,8 +361,7 @@ class EnrollmentQueryView(DpsApiView):
 
     def post(self, request):
         _check_query(request, self.kind.query_name)
-        queryset = self.kind.queryset().order_by(Lower(self.kind.id_field), "pk")
-        page = paginate(queryset, request)
+        page = paginate(self.kind.queryset(), request, key_field=self.kind.id_field, scope=self.kind.query_name)
         return Response([_wire(obj) for obj in page.items], headers=paging_headers(page, self.kind.item_type))
 
 
@@ -516,8 +514,8 @@ class RegistrationStateQueryView(DpsApiView):
     def post(self, request, id: str):
         queryset = RegistrationRecord.objects.filter(
             Q(enrollment_group_name__iexact=id) | Q(enrollment_group__enrollment_group_id__iexact=id)
-        ).order_by(Lower("registration_id"), "pk")
-        page = paginate(queryset, request)
+        )
+        page = paginate(queryset, request, key_field="registration_id", scope=f"registrations:{id.lower()}")
         return Response(
             [mapping.registration_state_to_wire(r) for r in page.items],
             headers=paging_headers(page, "deviceRegistration"),

@@ -280,3 +280,74 @@ def test_a_little_endian_endorsement_key_says_how_to_convert_it(api):
         "attestation.tpm.endorsementKey: The endorsement key's numbers are in little-endian"
     )
     assert "tpm2_readpublic -c 0x81010001 -f tss -o ek.pub" in error["message"]
+
+
+# --- paging: keyset continuation tokens -----------------------------------------------------------
+
+
+def _iterate(api, path, *, size=2, between=None, body=None):
+    """Every page of a query; `between(page_number)` runs after each page (changes mid-iteration)."""
+    seen, token, page = [], None, 0
+    while True:
+        headers = {"x-ms-max-item-count": str(size), **({"x-ms-continuation": token} if token else {})}
+        response = api.post(path, body, headers=headers)
+        assert response.status_code == 200, response.content
+        seen.extend(response.json())
+        token = response.headers.get("x-ms-continuation")
+        page += 1
+        if not token:
+            return seen
+        assert token.isascii() and not token.isdigit()
+        if between:
+            between(page)
+
+
+@pytest.mark.parametrize(("path", "kind"), [("/enrollments/query", "enrollments"), ("/enrollmentGroups/query", "g")])
+def test_query_never_skips_or_repeats_a_record_when_others_are_inserted_or_deleted(api, path, kind):
+    url = "/enrollments/{}" if kind == "enrollments" else "/enrollmentGroups/{}"
+    member = "registrationId" if kind == "enrollments" else "enrollmentGroupId"
+    for name in ["b", "d", "f", "h", "j", "l"]:
+        assert api.put(url.format(name), {"attestation": SYM}).status_code == 200
+
+    def change(page):
+        if page == 1:  # after b, d: delete one already sent and one not yet sent, insert before and after
+            assert api.delete(url.format("b")).status_code == 204
+            assert api.delete(url.format("h")).status_code == 204
+            assert api.put(url.format("a"), {"attestation": SYM}).status_code == 200
+            assert api.put(url.format("K"), {"attestation": SYM}).status_code == 200
+
+    ids = [r[member] for r in _iterate(api, path, body={"query": "*"}, between=change)]
+    assert len(ids) == len(set(ids))
+    assert {"d", "f", "j", "l"} <= set(ids)  # every record that existed throughout, exactly once
+    assert "a" not in ids  # inserted behind the position: not repeated as an offset would
+
+
+def test_registration_query_pages_by_keyset_too(api):
+    from enrollments.models import RegistrationRecord
+
+    for name in ["r1", "r3", "r5", "r7"]:
+        RegistrationRecord.objects.create(registration_id=name, enrollment_group_name="grp")
+
+    def change(page):
+        if page == 1:
+            RegistrationRecord.objects.filter(registration_id="r1").delete()
+            RegistrationRecord.objects.create(registration_id="r0", enrollment_group_name="grp")
+
+    ids = [r["registrationId"] for r in _iterate(api, "/registrations/grp/query", between=change)]
+    assert ids == ["r1", "r3", "r5", "r7"]
+
+
+@pytest.mark.parametrize("token", ["2", "abc", "eyJzIjoiZW5yb2xsbWVudHMifQ:bad:sig"])
+def test_a_token_not_issued_here_is_refused(api, token):
+    error = assert_error(api.post("/enrollments/query", {"query": "*"}, headers={"x-ms-continuation": token}), 400)
+    assert error["message"] == (
+        "x-ms-continuation is not a token this service issued for this query. Start again without it."
+    )
+
+
+def test_a_token_of_another_query_is_refused(api):
+    for name in ["a", "b", "c"]:
+        create(api, name)
+    token = api.post("/enrollments/query", {"query": "*"}, headers={"x-ms-max-item-count": "1"})["x-ms-continuation"]
+    assert_error(api.post("/enrollmentGroups/query", {"query": "*"}, headers={"x-ms-continuation": token}), 400, 400006)
+    assert api.post("/enrollments/query", {"query": "*"}, headers={"x-ms-continuation": token}).status_code == 200
