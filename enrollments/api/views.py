@@ -27,12 +27,12 @@ from rest_framework.views import APIView
 from ..models import EnrollmentGroup, IndividualEnrollment, RegistrationRecord, with_name
 from ..services import enrollments as services
 from ..services import quotas
-from . import errors, mapping, serializers
+from . import errors, mapping, serializers, versions
 from .authentication import HasPolicyRight, SasAuthentication
 from .paging import paginate, paging_headers
 
-SUPPORTED_API_VERSIONS = ("2019-03-31", "2021-10-01", "2026-04-01")
-BAD_API_VERSION = "Unsupported api-version “{given}”. Supported versions: " + ", ".join(SUPPORTED_API_VERSIONS) + "."
+SUPPORTED_API_VERSIONS = versions.SUPPORTED
+BAD_API_VERSION = versions.UNSUPPORTED
 NOT_AN_OBJECT = "The request body must be a JSON object."
 NUL_CHARACTER = "{path}: text cannot contain the NUL character (\\u0000)."
 BAD_QUERY = "query: only “*”, “SELECT *” or “SELECT * FROM {what}” is supported: it returns every record, page by page."
@@ -115,6 +115,7 @@ class DpsApiView(APIView):
         given = request.query_params.get("api-version", "")
         if given not in SUPPORTED_API_VERSIONS:
             raise errors.ApiError(400, errors.INVALID_API_VERSION, BAD_API_VERSION.format(given=given[:40]))
+        request.dps_api_version = given
         super().initial(request, *args, **kwargs)
 
 
@@ -245,8 +246,15 @@ GROUP = EnrollmentKind(
 )
 
 
-def _wire(obj, *, include_keys: bool = False) -> dict:
-    return mapping.enrollment_to_wire(obj, include_keys=include_keys)
+def _wire(obj, request, *, include_keys: bool = False) -> dict:
+    """An enrollment answer in the shape of the request's api-version."""
+    return versions.shape_answer(mapping.enrollment_to_wire(obj, include_keys=include_keys), request.dps_api_version)
+
+
+def _check_version_members(data: dict, request) -> None:
+    problem = versions.request_problem(data, request.dps_api_version)
+    if problem:
+        raise errors.ApiError(400, errors.INVALID_BODY, problem)
 
 
 def _specific_etag(value: str | None) -> str | None:
@@ -323,12 +331,14 @@ class EnrollmentDetailView(DpsApiView):
 
     def get(self, request, id: str):
         obj = self.kind.get(id)
-        return Response(_wire(obj), headers=_etag_header(obj.etag))
+        return Response(_wire(obj, request), headers=_etag_header(obj.etag))
 
     def put(self, request, id: str):
-        data = _validated(self.kind.serializer, _body_object(request))
+        body = _body_object(request)
+        _check_version_members(body, request)
+        data = _validated(self.kind.serializer, body)
         obj, _created = _upsert(self.kind, data, id, request.headers.get("If-Match"))
-        return Response(_wire(obj, include_keys=True), headers=_etag_header(obj.etag))
+        return Response(_wire(obj, request, include_keys=True), headers=_etag_header(obj.etag))
 
     def delete(self, request, id: str):
         obj = self.kind.get(id)
@@ -362,7 +372,7 @@ class EnrollmentQueryView(DpsApiView):
     def post(self, request):
         _check_query(request, self.kind.query_name)
         page = paginate(self.kind.queryset(), request, key_field=self.kind.id_field, scope=self.kind.query_name)
-        return Response([_wire(obj) for obj in page.items], headers=paging_headers(page, self.kind.item_type))
+        return Response([_wire(obj, request) for obj in page.items], headers=paging_headers(page, self.kind.item_type))
 
 
 class BulkOperationView(DpsApiView):
@@ -432,6 +442,7 @@ class BulkOperationView(DpsApiView):
                 raise errors.ApiError(412, errors.PRECONDITION_FAILED, STALE) from exc
             return
         _reject_nul(item, "")
+        _check_version_members(item, self.request)
         data = _validated(kind.serializer, item)
         if mode == "create":
             obj, created = _upsert(kind, data, record_id, None, must_be_new=True, fetch=False)

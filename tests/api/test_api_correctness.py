@@ -351,3 +351,64 @@ def test_a_token_of_another_query_is_refused(api):
     token = api.post("/enrollments/query", {"query": "*"}, headers={"x-ms-max-item-count": "1"})["x-ms-continuation"]
     assert_error(api.post("/enrollmentGroups/query", {"query": "*"}, headers={"x-ms-continuation": token}), 400, 400006)
     assert api.post("/enrollments/query", {"query": "*"}, headers={"x-ms-continuation": token}).status_code == 200
+
+
+# --- older api-versions ---------------------------------------------------------------------------
+
+ALL_VERSIONS = [
+    "2017-08-31-preview",
+    "2017-11-15",
+    "2018-04-01",
+    "2018-09-01-preview",
+    "2019-03-31",
+    "2021-10-01",
+    "2021-11-01-preview",
+    "2025-07-01-preview",
+    "2026-04-01",
+]
+
+
+@pytest.mark.parametrize("version", ALL_VERSIONS)
+def test_every_published_api_version_is_accepted(api, version):
+    assert api.put("/enrollments/dev-1", {"attestation": SYM}, version=version).status_code == 200
+    assert api.get("/enrollments/dev-1", version=version).status_code == 200
+    assert api.post("/enrollments/query", {"query": "*"}, version=version).status_code == 200
+    assert api.post("/registrations/g/query", version=version).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("version", "absent"),
+    [
+        (
+            "2017-11-15",
+            {"allocationPolicy", "iotHubs", "capabilities", "reprovisionPolicy", "optionalDeviceInformation"},
+        ),
+        ("2018-04-01", {"reprovisionPolicy", "customAllocationDefinition", "optionalDeviceInformation"}),
+        ("2018-09-01-preview", {"optionalDeviceInformation"}),
+        ("2019-03-31", {"optionalDeviceInformation"}),
+    ],
+)
+def test_answers_have_the_shape_of_their_version(api, version, absent):
+    _hub()
+    create(
+        api,
+        allocationPolicy="hashed",
+        iotHubs=["hub-a.azure-devices.net"],
+        reprovisionPolicy={"updateHubAssignment": True, "migrateDeviceData": False},
+        optionalDeviceInformation={"model": "x"},
+    )
+    body = api.get("/enrollments/dev-1", version=version).json()
+    assert not absent & set(body)
+    assert {"registrationId", "attestation", "etag", "provisioningStatus"} <= set(body)
+    latest = api.get("/enrollments/dev-1").json()
+    assert {"allocationPolicy", "iotHubs", "reprovisionPolicy", "optionalDeviceInformation"} <= set(latest)
+
+
+def test_a_member_the_version_did_not_have_is_refused_not_dropped(api):
+    error = assert_error(
+        api.put("/enrollments/dev-1", {"attestation": SYM, "allocationPolicy": "hashed"}, version="2017-11-15"), 400
+    )
+    assert error["message"] == (
+        "allocationPolicy is not part of api-version 2017-11-15 (it came with 2018-04-01): send a later api-version."
+    )
+    assert not IndividualEnrollment.objects.exists()
