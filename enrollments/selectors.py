@@ -1,10 +1,22 @@
 """Reads for the portal and API (HackSoft selectors): queries live here, not in views."""
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cryptography import x509
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from .choices import RegistrationStatus
-from .models import CaCertificate, EnrollmentGroup, IndividualEnrollment, LinkedIotHub, RegistrationRecord
+from .attestation.x509_chain import CaCandidate, GroupCandidate, IndividualCandidate, thumbprint
+from .choices import AttestationType, RegistrationStatus
+from .models import (
+    CaCertificate,
+    EnrollmentCertificate,
+    EnrollmentGroup,
+    IndividualEnrollment,
+    LinkedIotHub,
+    RegistrationRecord,
+)
 from .pagination import SortKey, normalize_prefix, prefix_range
 
 
@@ -104,3 +116,92 @@ def registration_record_for_registration_id(registration_id: str) -> Registratio
         .filter(sort_key=registration_id.lower())
         .first()
     )
+
+
+# X.509 device attestation: the candidate enrollments for one presented chain, as plain data for
+# attestation/x509_chain.py, in a fixed number of queries whatever the number of groups.
+
+
+@dataclass(frozen=True)
+class X509Candidates:
+    """What x509_attestation_candidates found: keyword arguments of attestation.x509_chain.match_chain."""
+
+    individual: IndividualCandidate | None
+    groups: list[GroupCandidate]
+    uploaded_cas: list[CaCandidate]
+
+
+def x509_attestation_candidates(*, registration_id: str, chain: Sequence[x509.Certificate]) -> X509Candidates:
+    """The enrollments a device presenting `chain` (leaf first) for `registration_id` could match.
+
+    Returns X509Candidates: the individual enrollment for the registration ID (any case) or None; the
+    X.509 enrollment groups whose signing certificate or referenced CA certificate is in the chain
+    (by SHA-256 thumbprint) or could have issued a member of it (its subject is a member's issuer
+    name; match_chain then checks signatures); the uploaded CA certificates found the same way,
+    referenced or not. At most five queries (the individual enrollment and its certificates, the
+    signing certificates with their groups, the CA certificates, the groups referencing them) for
+    any number of groups.
+    """
+    thumbprints = [thumbprint(c) for c in chain]
+    issuer_names = sorted({c.issuer.rfc4514_string() for c in chain})
+    on_chain = Q(sha256_thumbprint__in=thumbprints) | Q(subject_name__in=issuer_names)
+
+    individual = None
+    enrollment = (
+        IndividualEnrollment.objects.annotate(sort_key=SortKey("registration_id"))
+        .filter(sort_key=registration_id.lower())
+        .only("id", "registration_id", "attestation_type", "provisioning_status")
+        .first()
+    )
+    if enrollment is not None:
+        client_thumbprints = EnrollmentCertificate.objects.filter(individual_enrollment=enrollment).values_list(
+            "sha256_thumbprint", flat=True
+        )
+        individual = IndividualCandidate(
+            key=enrollment.pk,
+            registration_id=enrollment.registration_id,
+            enabled=enrollment.is_enabled,
+            attestation_type=enrollment.attestation_type,
+            thumbprints=frozenset(client_thumbprints),
+        )
+
+    groups: dict[int, tuple[EnrollmentGroup, list, list]] = {}
+    signing = (
+        EnrollmentCertificate.objects.filter(on_chain, enrollment_group__attestation_type=AttestationType.X509)
+        .select_related("enrollment_group")
+        .order_by("enrollment_group_id", "slot")
+    )
+    for row in signing:
+        groups.setdefault(row.enrollment_group_id, (row.enrollment_group, [], []))[1].append(_load_pem(row.certificate))
+
+    uploaded = {
+        ca.pk: CaCandidate(name=ca.name, certificate=_load_pem(ca.certificate), verified=ca.is_verified)
+        for ca in CaCertificate.objects.filter(on_chain).order_by("pk")
+    }
+    if uploaded:
+        referencing = EnrollmentGroup.objects.filter(
+            Q(ca_primary__in=list(uploaded)) | Q(ca_secondary__in=list(uploaded)),
+            attestation_type=AttestationType.X509,
+        )
+        for group in referencing:
+            entry = groups.setdefault(group.pk, (group, [], []))
+            entry[2].extend(uploaded[pk] for pk in (group.ca_primary_id, group.ca_secondary_id) if pk in uploaded)
+
+    return X509Candidates(
+        individual=individual,
+        groups=[
+            GroupCandidate(
+                key=pk,
+                name=group.enrollment_group_id,
+                enabled=group.is_enabled,
+                signing_certificates=tuple(signing_certificates),
+                ca_references=tuple(ca_references),
+            )
+            for pk, (group, signing_certificates, ca_references) in sorted(groups.items())
+        ],
+        uploaded_cas=list(uploaded.values()),
+    )
+
+
+def _load_pem(pem: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem.encode("ascii"))
