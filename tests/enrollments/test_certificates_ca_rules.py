@@ -135,10 +135,19 @@ def test_migration_merges_duplicate_uploads_keeping_the_verified_one(vectors_dir
         OldGroup.objects.create(
             enrollment_group_id="g", attestation_type="x509", ca_primary=first, ca_secondary=verified
         )
-    finally:
         executor = MigrationExecutor(connection)
         executor.loader.build_graph()
         executor.migrate(after)
-    assert list(CaCertificate.objects.values_list("name", flat=True)) == ["verified"]
-    group = EnrollmentGroup.objects.get()
-    assert group.ca_primary.name == group.ca_secondary.name == "verified"
+        # Read through the models as they were at 0010: later migrations add columns.
+        apps = executor.loader.project_state(after).apps
+        NewCa, NewGroup = (
+            apps.get_model("enrollments", "CaCertificate"),
+            apps.get_model("enrollments", "EnrollmentGroup"),
+        )
+        assert list(NewCa.objects.values_list("name", flat=True)) == ["verified"]
+        group = NewGroup.objects.get()
+        assert group.ca_primary.name == group.ca_secondary.name == "verified"
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
