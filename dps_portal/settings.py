@@ -189,7 +189,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "DPS Portal service API",
     "DESCRIPTION": (
-        "Azure IoT Hub Device Provisioning Service data-plane API, wire-compatible with api-version 2021-10-01."
+        "Azure IoT Hub Device Provisioning Service data-plane API, wire-compatible with every published "
+        "api-version (2017-08-31-preview to 2026-04-01); described here in the shape of 2021-10-01."
     ),
     "VERSION": "2021-10-01",
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -37,6 +37,13 @@ EMPTY_CERTIFICATE = (
     "X.509 certificate, or leave the member out to keep the stored one."
 )
 ID_MISMATCH = "“{body}” in the body differs from “{url}” in the URL."
+PRIMARY_NOT_REMOVABLE = (
+    'The primary certificate cannot be removed (null): send {{"certificate": "<PEM>"}} to replace it, '
+    "leave out {path} to keep the stored certificates, or delete the enrollment."
+)
+PRIMARY_TO_KEEP_MISSING = (
+    'This enrollment has no stored primary certificate to keep: send the primary as {"certificate": "<PEM>"}.'
+)
 
 
 def wire_time(value) -> str | None:
@@ -370,9 +377,41 @@ def update_arguments(obj: EnrollmentGroup | IndividualEnrollment, data: dict) ->
             changes["endorsement_key"] = args["endorsement_key"]
         changes["storage_root_key"] = args.get("storage_root_key", "")
     elif obj.attestation_type == AttestationType.X509:
-        certificates = args.get("signing_certificates") if group else args.get("client_certificates")
-        if certificates:
+        member = "signingCertificates" if group else "clientCertificates"
+        certificates = _certificates_after_put(obj, data["attestation"]["x509"], member)
+        if certificates is not None:
             x509_changes = {"certificates": certificates}
         elif group and args.get("ca_primary"):
             x509_changes = {"ca_primary": args["ca_primary"], "ca_secondary": args.get("ca_secondary")}
     return changes, x509_changes
+
+
+def _certificates_after_put(
+    obj: EnrollmentGroup | IndividualEnrollment, x509: dict, member: str
+) -> dict[str, CertificateInfo] | None:
+    """The enrollment's certificates after a PUT, slot by slot, or None when they do not change.
+
+    As in Azure DPS, answers carry a certificate's `info` but never its body, so a slot is
+    replaced only by a `{"certificate": PEM}`; a slot sent with only `info` (a re-sent GET answer)
+    or left out keeps the stored certificate, and a slot set to null is removed (the secondary
+    only: every X.509 enrollment has a primary). Raises ValidationError on the slot's wire path.
+    """
+    path = f"attestation.x509.{member}"
+    sent = x509.get(member)
+    if sent is None:
+        return None
+    replaced = _parse_certificates(sent, path)
+    removed = [
+        slot for slot in (CertificateSlot.PRIMARY, CertificateSlot.SECONDARY) if slot in sent and sent[slot] is None
+    ]
+    if CertificateSlot.PRIMARY in removed:
+        raise _field_error(f"{path}.primary", PRIMARY_NOT_REMOVABLE.format(path=path))
+    if not replaced and not removed:
+        return None
+    stored = {row.slot: parse_certificate(row.certificate) for row in obj.certificates.all()}
+    merged = {**stored, **replaced}
+    for slot in removed:
+        merged.pop(slot, None)
+    if CertificateSlot.PRIMARY not in merged:
+        raise _field_error(f"{path}.primary", PRIMARY_TO_KEEP_MISSING)
+    return merged

@@ -3,7 +3,7 @@ wire details in environment.md §4–§5). Thin: bodies are checked by serialize
 `mapping`, and written by enrollments.services.enrollments (the portal's one write path).
 
 Every view: SAS authentication only (no session, so no CSRF), JSON in and out, `api-version`
-required (2021-10-01; 2019-03-31 and 2026-04-01 get the same shapes), errors in DPS's shape.
+required (any of `versions.SUPPORTED`, answers in that version's shape), errors in DPS's shape.
 """
 
 import time
@@ -75,7 +75,10 @@ API_VERSION = OpenApiParameter(
     OpenApiParameter.QUERY,
     required=True,
     enum=list(SUPPORTED_API_VERSIONS),
-    description="2021-10-01 (2019-03-31 and 2026-04-01 are accepted with the same shapes).",
+    description=(
+        "Any published data-plane version; 2021-10-01 is what Azure's current SDKs send. Older versions "
+        "answer without the members they did not have (see the README's Service API section)."
+    ),
 )
 IF_MATCH = OpenApiParameter(
     "If-Match",

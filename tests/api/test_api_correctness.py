@@ -5,6 +5,7 @@ one message that says what is wrong."""
 import base64
 
 import pytest
+from cryptography.hazmat.primitives import hashes
 
 from enrollments.models import EnrollmentGroup, IndividualEnrollment, LinkedIotHub
 
@@ -412,3 +413,88 @@ def test_a_member_the_version_did_not_have_is_refused_not_dropped(api):
         "allocationPolicy is not part of api-version 2017-11-15 (it came with 2018-04-01): send a later api-version."
     )
     assert not IndividualEnrollment.objects.exists()
+
+
+# --- X.509 certificates on PUT: replaced by a body, kept when echoed or left out, removed by null --
+
+
+def _x509_individual(api, rid="device-x1"):
+    from tests.pki import build_pki
+
+    pki = build_pki("Put")
+    primary, secondary = pki.device(rid), pki.device(rid)
+    body = {
+        "attestation": {
+            "type": "x509",
+            "x509": {"clientCertificates": {"primary": {"certificate": primary.pem.decode()}}},
+        }
+    }
+    response = api.put(f"/enrollments/{rid}", body)
+    assert response.status_code == 200, response.content
+    return response.json(), primary, secondary
+
+
+def _thumbprints(obj) -> dict[str, str]:
+    return {row.slot: row.sha256_thumbprint for row in obj.certificates.all()}
+
+
+def test_a_re_sent_get_answer_adds_a_secondary_certificate_and_keeps_the_primary(api):
+    answer, primary, secondary = _x509_individual(api)
+    answer["attestation"]["x509"]["clientCertificates"]["secondary"] = {"certificate": secondary.pem.decode()}
+    response = api.put("/enrollments/device-x1", answer, headers={"If-Match": answer["etag"]})
+    assert response.status_code == 200, response.content
+    slots = _thumbprints(IndividualEnrollment.objects.get())
+    assert set(slots) == {"primary", "secondary"}
+    assert slots["primary"] == primary.certificate.fingerprint(hashes.SHA256()).hex().upper()
+    info = response.json()["attestation"]["x509"]["clientCertificates"]
+    assert info["secondary"]["info"]["sha256Thumbprint"] == slots["secondary"]
+
+
+def test_a_secondary_certificate_set_to_null_is_removed_and_left_out_is_kept(api):
+    answer, _, secondary = _x509_individual(api)
+    answer["attestation"]["x509"]["clientCertificates"]["secondary"] = {"certificate": secondary.pem.decode()}
+    answer = api.put("/enrollments/device-x1", answer).json()
+
+    kept = {**answer, "attestation": {"type": "x509", "x509": {"clientCertificates": {"primary": {}}}}}
+    answer = api.put("/enrollments/device-x1", kept).json()
+    assert set(_thumbprints(IndividualEnrollment.objects.get())) == {"primary", "secondary"}
+
+    answer["attestation"]["x509"]["clientCertificates"]["secondary"] = None
+    response = api.put("/enrollments/device-x1", answer)
+    assert response.status_code == 200, response.content
+    assert set(_thumbprints(IndividualEnrollment.objects.get())) == {"primary"}
+    assert "secondary" not in (response.json()["attestation"]["x509"]["clientCertificates"] or {})
+
+
+def test_the_primary_certificate_set_to_null_is_refused_saying_what_to_send(api):
+    answer, _, _ = _x509_individual(api)
+    answer["attestation"]["x509"]["clientCertificates"]["primary"] = None
+    error = assert_error(api.put("/enrollments/device-x1", answer), 400)
+    assert error["message"] == (
+        "attestation.x509.clientCertificates.primary: The primary certificate cannot be removed (null): send "
+        '{"certificate": "<PEM>"} to replace it, leave out attestation.x509.clientCertificates to keep the '
+        "stored certificates, or delete the enrollment."
+    )
+    assert set(_thumbprints(IndividualEnrollment.objects.get())) == {"primary"}
+
+
+def test_a_group_switching_to_signing_certificates_with_only_a_secondary_is_told_to_send_the_primary(api):
+    from enrollments.services.certificates import ca_certificate_create
+    from tests.pki import build_pki
+
+    pki = build_pki("Switch")
+    ca_certificate_create(name="my-root", data=pki.root.pem, verified=True)
+    body = {"attestation": {"type": "x509", "x509": {"caReferences": {"primary": "my-root"}}}}
+    assert api.put("/enrollmentGroups/g-switch", body).status_code == 200
+    body = {
+        "attestation": {
+            "type": "x509",
+            "x509": {"signingCertificates": {"secondary": {"certificate": pki.intermediate_1.pem.decode()}}},
+        }
+    }
+    error = assert_error(api.put("/enrollmentGroups/g-switch", body), 400)
+    assert error["message"] == (
+        "attestation.x509.signingCertificates.primary: This enrollment has no stored primary certificate to keep: "
+        'send the primary as {"certificate": "<PEM>"}.'
+    )
+    assert EnrollmentGroup.objects.get().ca_primary.name == "my-root"
