@@ -19,7 +19,15 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
 from . import constants, twin, validators
-from .attestation.x509 import MAX_CERTIFICATE_BYTES, CertificateInfo, check_is_ca, check_validity, parse_certificate
+from .attestation.x509 import (
+    MAX_CERTIFICATE_BYTES,
+    CertificateInfo,
+    check_client_certificate,
+    check_is_ca,
+    check_validity,
+    client_certificate_warning,
+    parse_certificate,
+)
 from .choices import AllocationPolicy, GroupAttestation, IndividualAttestation, ReprovisionPolicy
 from .exceptions import InvalidCertificateError, InvalidTwinError
 from .models import CaCertificate, EnrollmentGroup, IndividualEnrollment, LinkedIotHub
@@ -65,9 +73,17 @@ class CertificateFileField(forms.FileField):
 
     widget = forms.FileInput
 
-    def __init__(self, *, require_ca: bool = False, cn_is_registration_id: bool = False, **kwargs):
+    def __init__(
+        self,
+        *,
+        require_ca: bool = False,
+        cn_is_registration_id: bool = False,
+        client_certificate: bool = False,
+        **kwargs,
+    ):
         self.require_ca = require_ca
         self.cn_is_registration_id = cn_is_registration_id
+        self.client_certificate = client_certificate
         super().__init__(**kwargs)
         self.widget.attrs.setdefault("accept", CERTIFICATE_ACCEPT)
 
@@ -84,6 +100,8 @@ class CertificateFileField(forms.FileField):
             check_validity(info)
             if self.require_ca:
                 check_is_ca(info)
+            if self.client_certificate:
+                check_client_certificate(info)
         except InvalidCertificateError as exc:
             raise ValidationError(str(exc), code="invalid") from exc
         if self.cn_is_registration_id:
@@ -97,8 +115,19 @@ class CertificateFileField(forms.FileField):
         return bool(data)
 
 
-def current_certificate_help(info: CertificateInfo) -> str:
-    """Help text under a certificate input that already holds a parsed certificate (escaped)."""
+def current_certificate_help(info: CertificateInfo, *, client_certificate: bool = False) -> str:
+    """Help text under a certificate input that already holds a parsed certificate (escaped).
+
+    `client_certificate` (an individual enrollment's device certificate): a CA certificate gets
+    the warning of `attestation.x509.client_certificate_warning` first."""
+    warning = client_certificate_warning(info) if client_certificate else None
+    if warning:
+        return format_html(
+            '<span class="certificate-warning text-warning-emphasis" role="alert">'
+            '<span aria-hidden="true">⚠ </span>Warning: {}</span> {}',
+            warning,
+            current_certificate_help(info),
+        )
     return format_html(
         '<span class="current-certificate">Current: <span class="certificate-subject">{}</span> · SHA-1 '
         '<code class="certificate-thumbprint">{}</code> · valid until {} UTC.</span> '
@@ -239,12 +268,13 @@ class _RegistrationMixin:
                 required=required,
                 require_ca=require_ca,
                 cn_is_registration_id=cn_is_registration_id and slot == "primary",
+                client_certificate=cn_is_registration_id,
             )
             stored = self.certificates.get(slot)
             if stored:
                 info = CertificateInfo.from_dict(stored)
                 field.initial = info
-                field.help_text = current_certificate_help(info)
+                field.help_text = current_certificate_help(info, client_certificate=cn_is_registration_id)
             self.fields[name] = field
         if self.certificates.get("secondary"):
             self.fields["remove_secondary_certificate"] = forms.BooleanField(

@@ -70,6 +70,18 @@ NOT_CA = (
     "sign device certificates. Use the intermediate or root CA certificate for an enrollment group."
 )
 
+CA_AS_CLIENT_CERTIFICATE_WARNING = (
+    "This is a CA certificate (its basic constraints say CA:TRUE), not a device certificate. DPS "
+    "authenticates a device by its leaf (end-entity) certificate, so a device presenting this certificate "
+    "will not be authenticated. Choose the device's own certificate; a CA belongs in an enrollment group."
+)
+NOT_A_TLS_CLIENT_CERTIFICATE = (
+    "This certificate cannot authenticate a device: {why}, so the TLS handshake at registration refuses "
+    "it. Choose the device's own (leaf) certificate, issued for client authentication."
+)
+_NO_SIGNING_KEY_USAGE = "its key usage ({usages}) allows neither a digital signature nor key agreement"
+_NO_CLIENT_AUTH = "its extended key usage does not include TLS client authentication (clientAuth)"
+
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)(?:-----END \1-----|\Z)", re.S)
 
 
@@ -92,6 +104,9 @@ class CertificateInfo:
     common_name: str
     is_ca: bool
     pem: str
+    # False when key usage or extended key usage forbid TLS client authentication (see
+    # `tls_client_usage_problem`); True for certificates parsed before this was recorded.
+    allows_tls_client: bool = True
 
     def as_dict(self) -> dict:
         """JSON-safe dict (for the wizard draft): datetimes as ISO strings."""
@@ -107,6 +122,7 @@ class CertificateInfo:
             "common_name": self.common_name,
             "is_ca": self.is_ca,
             "pem": self.pem,
+            "allows_tls_client": self.allows_tls_client,
         }
 
     @classmethod
@@ -262,6 +278,42 @@ def _is_ca(cert: x509.Certificate) -> bool:
         return False
 
 
+def tls_client_usage_problem(cert: x509.Certificate) -> str | None:
+    """Why `cert` can never be a TLS client certificate, or None.
+
+    The checks of OpenSSL's SSL-client purpose (RFC 5280 §4.2.1.3, §4.2.1.12): a key usage
+    extension, when present, must allow digitalSignature or keyAgreement; an extended key usage,
+    when present, must include clientAuth or anyExtendedKeyUsage. Absent extensions allow everything.
+    """
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        usage = None
+    if usage is not None and not (usage.digital_signature or usage.key_agreement):
+        names = [
+            label
+            for label, allowed in (
+                ("keyCertSign", usage.key_cert_sign),
+                ("cRLSign", usage.crl_sign),
+                ("keyEncipherment", usage.key_encipherment),
+                ("dataEncipherment", usage.data_encipherment),
+                ("nonRepudiation", usage.content_commitment),
+            )
+            if allowed
+        ]
+        return _NO_SIGNING_KEY_USAGE.format(usages=", ".join(names) or "none")
+    try:
+        purposes = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        purposes = None
+    if purposes is not None and not (
+        x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH in purposes
+        or x509.oid.ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in purposes
+    ):
+        return _NO_CLIENT_AUTH
+    return None
+
+
 def certificate_info(cert: x509.Certificate) -> CertificateInfo:
     """Build CertificateInfo from a loaded certificate (thumbprints over its DER encoding)."""
     serial = f"{cert.serial_number:X}"
@@ -279,6 +331,7 @@ def certificate_info(cert: x509.Certificate) -> CertificateInfo:
         common_name=_common_name(cert.subject),
         is_ca=_is_ca(cert),
         pem=cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+        allows_tls_client=tls_client_usage_problem(cert) is None,
     )
 
 
@@ -303,6 +356,23 @@ def check_validity(info: CertificateInfo, *, now: datetime | None = None) -> Non
         raise InvalidCertificateError(EXPIRED.format(date=info.not_after_utc.strftime("%Y-%m-%d %H:%M UTC")))
     if info.not_before_utc > now:
         raise InvalidCertificateError(NOT_YET_VALID.format(date=info.not_before_utc.strftime("%Y-%m-%d %H:%M UTC")))
+
+
+def check_client_certificate(info: CertificateInfo) -> None:
+    """Refuse, as an individual enrollment's client certificate, one that no TLS stack accepts as a
+    client certificate (key usage without digitalSignature/keyAgreement, or extended key usage
+    without clientAuth). InvalidCertificateError names the extension."""
+    if not info.allows_tls_client:
+        cert = x509.load_pem_x509_certificate(info.pem.encode("ascii"))
+        why = tls_client_usage_problem(cert) or _NO_CLIENT_AUTH
+        raise InvalidCertificateError(NOT_A_TLS_CLIENT_CERTIFICATE.format(why=why))
+
+
+def client_certificate_warning(info: CertificateInfo) -> str | None:
+    """The warning for an individual enrollment's client certificate that is a CA (CA:TRUE): DPS
+    matches a device by its leaf certificate (dps-reference §4.1 X.509 flow), so it will not
+    authenticate one. None for a leaf."""
+    return CA_AS_CLIENT_CERTIFICATE_WARNING if info.is_ca else None
 
 
 def check_is_ca(info: CertificateInfo) -> None:

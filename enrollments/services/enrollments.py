@@ -25,7 +25,13 @@ from django.utils import timezone
 
 from .. import validators
 from ..attestation.symmetric_keys import generate_symmetric_key
-from ..attestation.x509 import CertificateInfo, check_is_ca, check_validity, parse_certificate
+from ..attestation.x509 import (
+    CertificateInfo,
+    check_client_certificate,
+    check_is_ca,
+    check_validity,
+    parse_certificate,
+)
 from ..choices import AllocationPolicy, AttestationType, CertificateSlot
 from ..exceptions import DomainError, InvalidCertificateError
 from ..models import (
@@ -168,7 +174,9 @@ def _check_certificates(
     require_ca: bool,
     exclude_owner: dict | None = None,
 ) -> None:
-    """Check uploaded certificates: present, valid now, CA if required, not used elsewhere."""
+    """Check uploaded certificates: present, valid now, not used elsewhere; a group's must be CA
+    certificates (`require_ca`), an individual enrollment's must be usable as TLS client
+    certificates (`check_client_certificate`: a CA certificate with keyCertSign-only key usage never is)."""
     if not certificates.get(CertificateSlot.PRIMARY):
         errors.setdefault("primary_certificate", []).append(REQUIRED)
     seen: set[str] = set()
@@ -181,6 +189,8 @@ def _check_certificates(
             check_validity(info)
             if require_ca:
                 check_is_ca(info)
+            else:
+                check_client_certificate(info)
         except InvalidCertificateError as exc:
             errors.setdefault(field, []).append(str(exc))
             continue

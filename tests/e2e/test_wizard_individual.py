@@ -99,3 +99,30 @@ def test_missing_required_fields_show_inline_errors_and_keep_what_was_typed(sign
     expect(page.locator("#div_id_webhook_url")).to_contain_text("This field is required.")
     expect(page.get_by_label("Allocation policy")).to_have_value("custom")
     assert not IndividualEnrollment.objects.exists()
+
+
+def test_a_ca_certificate_as_client_certificate_is_warned_about_or_refused(signed_in_page: Page, tmp_path):
+    from tests.enrollments.attestation.test_x509_client_certificates import build
+
+    page = signed_in_page
+    link_hub()
+    open_wizard(page)
+    page.get_by_label("Attestation").select_option(label="X.509 client certificates")
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(build(is_ca=True))
+    page.get_by_label("Primary certificate").set_input_files(ca)
+    expect(page.get_by_label("Registration ID")).to_have_value("device-ca-test")
+    warning = page.locator("#div_id_primary_certificate .certificate-warning")
+    expect(warning).to_contain_text("This is a CA certificate (its basic constraints say CA:TRUE)")
+    expect(warning).to_contain_text("will not be authenticated")
+
+    signing_only = tmp_path / "signing-only-ca.pem"
+    signing_only.write_bytes(build(is_ca=True, key_usage=["key_cert_sign", "crl_sign"]))
+    page.get_by_label("Primary certificate").set_input_files(signing_only)
+    expect(page.locator("#div_id_primary_certificate")).to_contain_text(
+        "This certificate cannot authenticate a device: its key usage (keyCertSign, cRLSign)"
+    )
+    page.get_by_role("tab", name="Review + create").click()
+    page.get_by_role("button", name="Create").click()
+    expect(page.locator("#div_id_primary_certificate")).to_contain_text("cannot authenticate a device")
+    assert not IndividualEnrollment.objects.exists()

@@ -149,3 +149,25 @@ def test_x509_individual_secondary_certificate_must_carry_the_primarys_common_na
         registration_id="", attestation_type="x509", client_certificates={"primary": primary, "secondary": same_cn}
     )
     assert enrollment.certificates.count() == 2
+
+
+def test_a_ca_certificate_that_cannot_authenticate_a_device_is_refused_as_a_client_certificate():
+    from tests.enrollments.attestation.test_x509_client_certificates import build
+
+    info = parse_certificate(build(is_ca=True, key_usage=["key_cert_sign", "crl_sign"]))
+    with pytest.raises(ValidationError) as excinfo:
+        individual_enrollment_create(registration_id="", attestation_type="x509", client_certificates={"primary": info})
+    assert "cannot authenticate a device" in excinfo.value.message_dict["primary_certificate"][0]
+    # The same certificate is a fine signing certificate of an enrollment group.
+    group = enrollment_group_create(
+        enrollment_group_id="ca-group", attestation_type="x509", signing_certificates={"primary": info}
+    )
+    assert group.pk
+
+
+def test_a_ca_certificate_usable_for_tls_is_accepted_as_a_client_certificate():
+    info = parse_certificate(make_certificate("ca-as-device", is_ca=True)[0])
+    enrollment = individual_enrollment_create(
+        registration_id="", attestation_type="x509", client_certificates={"primary": info}
+    )
+    assert enrollment.registration_id == "ca-as-device"
