@@ -12,6 +12,12 @@ prefix filter is the key range `prefix <= key < prefix_upper_bound(prefix)`, whi
 serves (a `LIKE 'abc%'` on an expression is not index-optimised by SQLite, and on PostgreSQL only
 in the C collation). The indexes: see migration 0002 and `RegistrationRecord.Meta.indexes`.
 
+`Last` lines up with paging forward from `First`: pages are cut every `size` rows from the start, so
+the last page holds the remainder (`last_page_length`), and `Previous` from it walks back over exactly
+the pages `Next` walked forward over. That needs the exact number of matching rows, so the `Last`
+page (only it) counts them all instead of up to the cap: still two queries, the count an index-only
+scan of the filtered range.
+
 Everything but `SortKey` and `keyset_paginate` is pure (no ORM) and unit-tested on its own.
 """
 
@@ -120,14 +126,27 @@ class PageRequest:
         return self.before is not None or self.last
 
 
-def window(rows: list, request: PageRequest) -> tuple[list, bool, bool]:
-    """Cut `rows` (fetched as `size + 1` rows in the request's direction) into the page's items.
+def last_page_length(total: int, size: int) -> int:
+    """How many rows the last page holds when pages are cut every `size` rows from the first row:
+    the remainder of `total / size`, or a full page when it divides evenly (0 for no rows).
+
+    `last_page_length(7, 3) == 1` (pages 3, 3, 1); `last_page_length(6, 3) == 3`.
+    """
+    if total <= 0:
+        return 0
+    return total % size or size
+
+
+def window(rows: list, request: PageRequest, length: int | None = None) -> tuple[list, bool, bool]:
+    """Cut `rows` (fetched as `length + 1` rows in the request's direction; `length` defaults to
+    the page size, the last page passes `last_page_length`) into the page's items.
 
     Returns (items in ascending order, has_previous, has_next). The extra row only tells that more
     rows exist in the reading direction; the other direction is known from the request itself.
     """
-    more = len(rows) > request.size
-    items = list(rows[: request.size])
+    length = request.size if length is None else length
+    more = len(rows) > length
+    items = list(rows[:length])
     if request.descending:
         items.reverse()
         return items, more, request.before is not None
@@ -200,19 +219,27 @@ def keyset_paginate(
 ) -> KeysetPage:
     """One page of `queryset` ordered by its annotation `key` (unique, e.g. a `SortKey`).
 
-    Runs exactly two queries whatever the table size or page depth: the capped count and the page
-    itself (`WHERE key > :after ORDER BY key LIMIT size + 1`, or the reverse for earlier pages).
-    Annotations the rows need (e.g. a status subquery) belong to `queryset` and ride in the page query.
+    Runs exactly two queries whatever the table size or page depth: the count and the page itself
+    (`WHERE key > :after ORDER BY key LIMIT size + 1`, or the reverse for earlier pages). The count
+    is capped at `COUNT_CAP + 1` rows, except on the last page: it needs the exact total to hold
+    the remainder (`last_page_length`), so that `Last` then `Previous` shows the same pages as
+    `First` then `Next`. Annotations the rows need (e.g. a status subquery) belong to `queryset`
+    and ride in the page query.
     """
+    length = request.size
+    if request.last:
+        count = queryset.order_by().count()
+        length = last_page_length(count, request.size) or request.size
+    else:
+        count = queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
     page_qs = queryset
     if request.after is not None:
         page_qs = page_qs.filter(**{f"{key}__gt": request.after})
     elif request.before is not None:
         page_qs = page_qs.filter(**{f"{key}__lt": request.before})
     page_qs = page_qs.order_by(f"-{key}" if request.descending else key)
-    rows = list(page_qs[: request.size + 1])
-    items, has_previous, has_next = window(rows, request)
-    count = queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
+    rows = list(page_qs[: length + 1])
+    items, has_previous, has_next = window(rows, request, length)
     return KeysetPage(
         items=items,
         has_previous=has_previous,

@@ -14,6 +14,7 @@ from enrollments.pagination import (
     PageRequest,
     format_count,
     keyset_paginate,
+    last_page_length,
     normalize_prefix,
     parse_page_size,
     prefix_range,
@@ -99,6 +100,7 @@ def test_window_backward_pages_come_back_in_ascending_order():
     assert window(["c", "b"], before) == (["b", "c"], False, True)
     last = PageRequest(last=True, size=2)
     assert window(["e", "d", "c"], last) == (["d", "e"], True, False)
+    assert window(["e", "d"], last, 1) == (["e"], True, False)
 
 
 def test_querystring_drops_empty_values():
@@ -159,8 +161,60 @@ def test_keyset_next_and_previous_walk_the_whole_list():
     back1 = keyset_paginate(qs, key="sort_key", request=PageRequest(before=back.first_key, size=3))
     assert _ids(back1) == _ids(page1) and not back1.has_previous
     last = keyset_paginate(qs, key="sort_key", request=PageRequest(last=True, size=3))
-    assert _ids(last) == ["dev-04", "dev-05", "dev-06"] and last.has_previous and not last.has_next
+    assert _ids(last) == _ids(page3) and last.has_previous and not last.has_next
     assert page1.count == 7
+
+
+def test_last_page_length_is_the_remainder_from_the_first_row():
+    assert [last_page_length(total, 3) for total in range(8)] == [0, 1, 2, 3, 1, 2, 3, 1]
+    assert last_page_length(1001, 20) == 1
+
+
+def _walk(qs, first_request, step):
+    pages, page = [], keyset_paginate(qs, key="sort_key", request=first_request)
+    while True:
+        pages.append(_ids(page))
+        following = step(page)
+        if following is None:
+            return pages
+        page = keyset_paginate(qs, key="sort_key", request=following)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 7, 8])
+def test_last_then_previous_shows_the_pages_of_first_then_next(size):
+    _make(*[f"dev-{i:02d}" for i in range(7)])
+    qs = selectors.individual_enrollment_list()
+    forward = _walk(
+        qs, PageRequest(size=size), lambda p: PageRequest(after=p.last_key, size=size) if p.has_next else None
+    )
+    backward = _walk(
+        qs,
+        PageRequest(last=True, size=size),
+        lambda p: PageRequest(before=p.first_key, size=size) if p.has_previous else None,
+    )
+    assert backward == forward[::-1]
+    assert sum(forward, []) == [f"dev-{i:02d}" for i in range(7)]
+
+
+@pytest.mark.django_db
+def test_last_page_beyond_the_count_cap_counts_exactly(monkeypatch, django_assert_num_queries):
+    import enrollments.pagination as pagination
+
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    _make(*[f"d{i}" for i in range(8)])
+    with django_assert_num_queries(2):
+        last = keyset_paginate(
+            selectors.individual_enrollment_list(), key="sort_key", request=PageRequest(last=True, size=3)
+        )
+    assert _ids(last) == ["d6", "d7"] and last.has_previous
+    assert last.count_display == "3+"  # shown capped as on every other page
+
+
+@pytest.mark.django_db
+def test_last_page_of_an_empty_list():
+    last = keyset_paginate(selectors.individual_enrollment_list(), key="sort_key", request=PageRequest(last=True))
+    assert last.items == [] and not last.has_previous and not last.has_next
 
 
 @pytest.mark.django_db
