@@ -500,12 +500,14 @@ class RegistrationRecord(models.Model):
         constraints = [
             models.UniqueConstraint(Lower("registration_id"), name="%(app_label)s_%(class)s_unique_registration_id"),
         ]
-        # The registration-records list filtered by group name and paged by registration ID (keyset
+        # The registration-records list filtered by group name or status and paged by registration ID (keyset
         # paging, pagination.py). The plain sort-key indexes are PostgreSQL-only: see migration list_indexes.
         indexes = [
             models.Index(
                 SortKey("enrollment_group_name"), SortKey("registration_id"), name="enrollments_rr_group_key_idx"
-            )
+            ),
+            # The list's `Status` filter, paged by registration ID.
+            models.Index("status", SortKey("registration_id"), name="enrollments_rr_status_key_idx"),
         ]
 
     def __str__(self) -> str:

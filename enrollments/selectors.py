@@ -90,16 +90,19 @@ def individual_enrollment_list(*, prefix: str = "") -> QuerySet[IndividualEnroll
     return _filter_prefix(queryset, prefix)
 
 
-def registration_record_list(*, group: str = "", prefix: str = "") -> QuerySet[RegistrationRecord]:
+def registration_record_list(*, group: str = "", prefix: str = "", status: str = "") -> QuerySet[RegistrationRecord]:
     """Registration records annotated `sort_key` (lower-case registration ID).
 
     `group`: only records of the group of that name, any case, matched on the kept
     `enrollment_group_name` so records of a deleted group are still found. `prefix`: registration
-    ID prefix, any case.
+    ID prefix, any case. `status`: only records in that registration status (a `RegistrationStatus`
+    value, e.g. `failed`; blank: any); the (status, sort key) index serves it with the paging.
     """
     queryset = RegistrationRecord.objects.annotate(sort_key=SortKey("registration_id"))
     if group.strip():
         queryset = queryset.annotate(group_key=SortKey("enrollment_group_name")).filter(group_key=group.strip().lower())
+    if status:
+        queryset = queryset.filter(status=status)
     return _filter_prefix(queryset, prefix)
 
 

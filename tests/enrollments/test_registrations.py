@@ -156,3 +156,82 @@ def test_delete_registrations_requires_post_and_sign_in(admin_client):
         Client().post(DELETE, {"pk": list(RegistrationRecord.objects.values_list("pk", flat=True))}).status_code == 302
     )
     assert RegistrationRecord.objects.count() == 2
+
+
+def _records_with_statuses():
+    group = enrollment_group_create(enrollment_group_id="fleet-s", attestation_type="symmetricKey")
+    statuses = {
+        "dev-a1": "assigned",
+        "dev-a2": "assigned",
+        "dev-f1": "failed",
+        "dev-g1": "assigning",
+        "dev-d1": "disabled",
+        "dev-u1": "unassigned",
+        "pump-f2": "failed",
+    }
+    for rid, status in statuses.items():
+        RegistrationRecord.objects.create(
+            registration_id=rid, enrollment_group=group, enrollment_group_name="fleet-s", status=status
+        )
+    return statuses
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("assigned", ["dev-a1", "dev-a2"]),
+        ("assigning", ["dev-g1"]),
+        ("failed", ["dev-f1", "pump-f2"]),
+        ("disabled", ["dev-d1"]),
+        ("unassigned", ["dev-u1"]),
+        ("", ["dev-a1", "dev-a2", "dev-d1", "dev-f1", "dev-g1", "dev-u1", "pump-f2"]),
+    ],
+)
+def test_registration_record_list_filters_by_status(status, expected):
+    _records_with_statuses()
+    assert _ids(selectors.registration_record_list(status=status).order_by("sort_key")) == expected
+
+
+def test_status_filter_combines_with_the_prefix_and_the_group():
+    _records_with_statuses()
+    assert _ids(selectors.registration_record_list(status="failed", prefix="DEV")) == ["dev-f1"]
+    assert _ids(selectors.registration_record_list(status="failed", group="FLEET-S").order_by("sort_key")) == [
+        "dev-f1",
+        "pump-f2",
+    ]
+    assert _ids(selectors.registration_record_list(status="failed", group="other")) == []
+
+
+def _status_options(html):
+    select = re.search(r'<select[^>]*id="status"[^>]*>(.*?)</select>', html, re.S).group(1)
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select)
+
+
+def test_list_page_has_a_status_filter_beside_filter(admin_client):
+    _records_with_statuses()
+    html = admin_client.get(RECORDS).content.decode()
+    assert '<label for="status" class="form-label">Status</label>' in html
+    assert html.index('for="filter"') < html.index('for="status"')
+    assert _status_options(html) == ["Any status", "Assigned", "Assigning", "Failed", "Disabled", "Unassigned"]
+
+
+def test_list_page_status_filter_is_server_side_and_kept_by_paging(admin_client):
+    _records_with_statuses()
+    html = admin_client.get(RECORDS, {"status": "failed", "page_size": 1}).content.decode()
+    assert re.findall(r'<td class="portal-name">(dev-[^<]+|pump-[^<]+)</td>\s*<td', html) == ["dev-f1"]
+    assert '<option value="failed" selected>Failed</option>' in html
+    next_href = re.search(r'<a class="page-link" rel="next" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert "status=failed" in next_href
+    page2 = admin_client.get(next_href).content.decode()
+    assert "pump-f2" in page2 and "dev-a1" not in page2
+    assert "2 registration records" in html
+
+
+def test_list_page_unknown_status_says_so_and_lists_nothing(admin_client):
+    _records_with_statuses()
+    html = admin_client.get(RECORDS, {"status": "broken"}).content.decode()
+    assert (
+        "“broken” is not a registration status. Choose one of Assigned, Assigning, Failed, Disabled, Unassigned" in html
+    )
+    assert 'aria-invalid="true"' in html
+    assert "dev-a1" not in html and "No registration records." in html
