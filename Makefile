@@ -23,7 +23,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_admin
 	@echo "Portal: $(DPS_PUBLIC_URL)/ (service connection string: DPS_PUBLIC_URL=$(DPS_PUBLIC_URL) $(PY) manage.py connection_string)"
-	DPS_PUBLIC_URL=$(DPS_PUBLIC_URL) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	DPS_DEVELOPMENT=1 DPS_PUBLIC_URL=$(DPS_PUBLIC_URL) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Chromium comes from Debian's packages: Playwright cannot download its own browser here.
 browser:

@@ -14,6 +14,8 @@ from cryptography.x509.oid import NameOID
 # Playwright's sync API keeps an asyncio loop running in the main thread; pytest-django's
 # database setup for live_server then raises SynchronousOnlyOperation without this.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Servers and workers the tests start run with development settings (dps_portal.production).
+os.environ.setdefault("DPS_DEVELOPMENT", "1")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VECTORS_DIR = Path(os.environ.get("DPS_VECTORS_DIR", REPO_ROOT.parent / "shared" / "vectors"))

@@ -35,6 +35,16 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture
+def page(page: Page):
+    """Every browser test fails on a Content-Security-Policy violation (Chromium reports each one
+    on the console), so an inline script or style cannot creep back in."""
+    violations: list[str] = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
+    yield page
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
+@pytest.fixture
 def admin_user(django_user_model):
     return django_user_model.objects.create_superuser("admin", "admin@example.com", PASSWORD)
 

@@ -1,8 +1,7 @@
-{% comment %}Row selection for tables with checkboxes (lists, registration records). Markup:
-a container `[data-select-rows]` holding row checkboxes `[data-row-select]`, an optional
-select-all checkbox `[data-select-all]` and buttons `[data-needs-selection]` (disabled until a row
-is checked). Listens on document, once per page, so htmx swaps need no re-initialising.{% endcomment %}
-<script>
+// Row selection for tables with checkboxes (lists, registration records). Markup: a container
+// `[data-select-rows]` holding row checkboxes `[data-row-select]`, an optional select-all checkbox
+// `[data-select-all]` and buttons `[data-needs-selection]` (disabled until a row is checked).
+// Listens on document, once per page, so htmx swaps need no re-initialising.
 (function () {
   if (window.portalSelectRows) return;
   window.portalSelectRows = true;
@@ -24,7 +23,10 @@ is checked). Listens on document, once per page, so htmx swaps need no re-initia
     }
     sync(container);
   });
-  document.addEventListener("DOMContentLoaded", function () { document.querySelectorAll("[data-select-rows]").forEach(sync); });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { document.querySelectorAll("[data-select-rows]").forEach(sync); });
+  } else {
+    document.querySelectorAll("[data-select-rows]").forEach(sync);
+  }
   document.addEventListener("htmx:afterSettle", function () { document.querySelectorAll("[data-select-rows]").forEach(sync); });
 })();
-</script>
