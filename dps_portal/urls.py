@@ -8,6 +8,8 @@ from django.views.generic import RedirectView
 
 from enrollments.forms import SignInForm
 
+from .health import healthz
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="enrollments:overview", permanent=False)),
     path("portal/", include("enrollments.urls")),
@@ -18,6 +20,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
     # Service API at the root paths Azure DPS uses, plus /api/schema/ and /api/docs/.
     path("", include("enrollments.api.urls")),
 ]
