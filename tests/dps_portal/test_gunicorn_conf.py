@@ -46,14 +46,14 @@ def gunicorn(tmp_path_factory):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # until every worker has booted and loaded Django
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail("gunicorn exited: " + process.stderr.read().decode())
         try:
-            socket.create_connection((HOST, PORT), timeout=0.5).close()
-            break
+            if _get("/healthz")[0] == 200:
+                break
         except OSError:
-            if process.poll() is not None:
-                pytest.fail("gunicorn exited: " + process.stderr.read().decode())
             time.sleep(0.2)
     yield process
     process.terminate()
@@ -62,7 +62,7 @@ def gunicorn(tmp_path_factory):
 
 def _get(path: str) -> tuple[int, float]:
     started = time.perf_counter()
-    connection = http.client.HTTPConnection(HOST, PORT, timeout=5)
+    connection = http.client.HTTPConnection(HOST, PORT, timeout=30)
     connection.request("GET", path)
     status = connection.getresponse().status
     connection.close()
