@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from enrollments.forms import SignInForm
+from enrollments.forms.sign_in import SignInForm
 
 from .health import healthz
 

@@ -26,13 +26,13 @@ from django.utils.safestring import mark_safe
 from . import models
 from .attestation.x509 import MAX_CERTIFICATE_BYTES
 from .choices import AttestationType, CertificateSlot
+from .exceptions import ETAG_MISMATCH, NEEDS_A_RIGHT
 from .services.certificates import ca_certificate_check, ca_certificate_touch
-from .services.enrollments import ETAG_MISMATCH, enrollment_rules_check
+from .services.enrollments import enrollment_rules_check
 from .services.hubs import linked_iot_hub_check
 from .validators import validate_symmetric_key
 
 KEEP_SECRET_HELP = "Hidden. Leave blank to keep the current value; type a new one to replace it."
-NEEDS_A_RIGHT = "Choose at least one permission."
 SECRET_ATTRS = {"autocomplete": "new-password", "spellcheck": "false"}
 
 

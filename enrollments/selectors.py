@@ -7,6 +7,7 @@ from cryptography import x509
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from . import kinds
 from .attestation.x509_chain import CaCandidate, GroupCandidate, IndividualCandidate, thumbprint
 from .choices import AttestationType, RegistrationStatus
 from .models import (
@@ -16,6 +17,7 @@ from .models import (
     IndividualEnrollment,
     LinkedIotHub,
     RegistrationRecord,
+    with_name,
 )
 from .pagination import SortKey, normalize_prefix, prefix_range
 
@@ -208,3 +210,30 @@ def x509_attestation_candidates(*, registration_id: str, chain: Sequence[x509.Ce
 
 def _load_pem(pem: str) -> x509.Certificate:
     return x509.load_pem_x509_certificate(pem.encode("ascii"))
+
+
+def enrollments_with_relations(model: type) -> QuerySet:
+    """`model`'s rows (EnrollmentGroup or IndividualEnrollment) with their target hubs, certificates
+    and (groups) CA references loaded alongside, for the details pages and the service API."""
+    queryset = model.objects.prefetch_related("iot_hubs", "certificates")
+    if model is EnrollmentGroup:
+        queryset = queryset.select_related("ca_primary", "ca_secondary")
+    return queryset
+
+
+def enrollment_by_name(model: type, name: str, *, related: bool = True):
+    """The enrollment named `name` (group name or registration ID, any case), or None.
+
+    An index lookup at any table size (models.with_name); with `related` its hubs, certificates and
+    CA references are loaded too (enrollments_with_relations).
+    """
+    queryset = enrollments_with_relations(model) if related else model.objects.all()
+    return with_name(queryset, kinds.BY_MODEL[model].id_field, name).first()
+
+
+def registration_states_of_group(name: str) -> QuerySet[RegistrationRecord]:
+    """The service API's `POST /registrations/{group}/query`: records whose kept group name, or
+    whose group, is `name` (any case); unordered (the API's paging orders them)."""
+    return RegistrationRecord.objects.filter(
+        Q(enrollment_group_name__iexact=name) | Q(enrollment_group__enrollment_group_id__iexact=name)
+    )

@@ -1,12 +1,36 @@
-"""Webhook URLs shown masked and sent back by an edit form (issue 4: a `code=` secret is masked on
-display and kept byte for byte when the user does not touch it).
+"""Webhook URLs shown masked and sent back by an edit form (a `code=` secret, an Azure Functions key,
+is masked on display and kept byte for byte when the user does not touch it).
 
-The details page shows `portal_tags.mask_webhook_secret(stored)` in its `Webhook URL` input. What comes
+The details page shows `mask_webhook_secret(stored)` in its `Webhook URL` input. What comes
 back is either that masked text unchanged (the stored URL is kept exactly), a URL the user edited but
 whose `code=` value still reads `••••` (the stored secret is put back in its place), or a new URL.
 """
 
-from .templatetags.portal_tags import MASK, SECRET_PARAMETERS, mask_webhook_secret
+MASK = "••••"
+SECRET_PARAMETERS = frozenset({"code"})
+
+
+def mask_webhook_secret(url: str | None) -> str:
+    """Mask the value of each `code=` parameter in a URL's query string (the secret is kept byte
+    for byte in the database, masked on display).
+
+    Only the value between `code=` and the next `&` (or `#`/end) changes; the parameter name's case,
+    the other parameters, their order, encoding and the fragment are left exactly as they were.
+    """
+    if not url:
+        return ""
+    url = str(url)
+    base, hash_mark, fragment = url.partition("#")
+    path, question_mark, query = base.partition("?")
+    if not question_mark:
+        return url
+    parts = []
+    for part in query.split("&"):
+        name, equals, value = part.partition("=")
+        if equals and name.lower() in SECRET_PARAMETERS and value:
+            part = f"{name}={MASK}"
+        parts.append(part)
+    return f"{path}?{'&'.join(parts)}{hash_mark}{fragment}"
 
 
 def _split(url: str) -> tuple[str, str | None, str]:

@@ -28,7 +28,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
-from . import forms as wizard_forms
 from .attestation.symmetric_keys import mask_secret
 from .attestation.x509 import CertificateInfo
 from .choices import (
@@ -39,28 +38,27 @@ from .choices import (
     IndividualAttestation,
     ReprovisionPolicy,
 )
+from .forms import wizard as wizard_forms
+from .kinds import (
+    DEVICE_SETTINGS,
+    FORM_TABS,
+    GROUP,
+    INDIVIDUAL,
+    IOT_HUBS,
+    KINDS,
+    REGISTRATION,
+    REVIEW,
+    TAB_LABELS,
+    form_field,
+    kind_of,
+)
 from .models import EnrollmentGroup, IndividualEnrollment, LinkedIotHub, ProvisioningService, WizardDraft
 from .services import enrollments as enrollment_services
-from .templatetags.portal_tags import mask_webhook_secret
+from .webhook_urls import mask_webhook_secret
 
-REGISTRATION, IOT_HUBS, DEVICE_SETTINGS, REVIEW = "registration", "iot-hubs", "device-settings", "review"
-TABS: list[tuple[str, str]] = [
-    (REGISTRATION, "Registration + provisioning"),
-    (IOT_HUBS, "IoT hubs"),
-    (DEVICE_SETTINGS, "Device settings"),
-    (REVIEW, "Review + create"),
-]
-TAB_SLUGS = [slug for slug, _ in TABS]
-FORM_TABS = (REGISTRATION, IOT_HUBS, DEVICE_SETTINGS)
+TAB_SLUGS = [*FORM_TABS, REVIEW]
+TABS: list[tuple[str, str]] = [(slug, TAB_LABELS[slug]) for slug in TAB_SLUGS]
 DRAFT_MAX_AGE = timedelta(days=7)
-
-# Service (model) field → the wizard form field that holds it; unlisted names are the same.
-SERVICE_FIELD_TO_FORM_FIELD = {
-    "attestation_type": "attestation",
-    "update_hub_assignment": "reprovision_policy",
-    "migrate_device_data": "reprovision_policy",
-    "iot_hub_host_name": "iot_hubs",
-}
 FORM_FIELD_TAB = {
     **dict.fromkeys(
         [
@@ -88,8 +86,7 @@ FORM_FIELD_TAB = {
 NOT_STORED = {"remove_secondary_certificate", "primary_certificate", "secondary_certificate"}
 
 FIX_ERRORS = "Some values are missing or not valid. Fix the fields marked on this tab, then select Create again."
-CREATED_GROUP = "Enrollment group “{name}” was created."
-CREATED_INDIVIDUAL = "Individual enrollment “{name}” was created."
+CREATED = "{noun} “{name}” was created."
 
 
 @dataclass(frozen=True)
@@ -102,29 +99,10 @@ class Tab:
     has_errors: bool
 
 
-@dataclass(frozen=True)
-class WizardKind:
-    """What differs between the group and the individual wizard."""
-
-    kind: str
-    tab_url_name: str
-    list_url_name: str
-    registration_form: type
-
-
-KINDS = {
-    WizardDraft.KIND_GROUP: WizardKind(
-        WizardDraft.KIND_GROUP,
-        "enrollments:enrollment_group_add_tab",
-        "enrollments:enrollment_group_list",
-        wizard_forms.EnrollmentGroupRegistrationForm,
-    ),
-    WizardDraft.KIND_INDIVIDUAL: WizardKind(
-        WizardDraft.KIND_INDIVIDUAL,
-        "enrollments:individual_enrollment_add_tab",
-        "enrollments:individual_enrollment_list",
-        wizard_forms.IndividualEnrollmentRegistrationForm,
-    ),
+# The Registration + provisioning form of each kind (kinds.KINDS keys).
+REGISTRATION_FORMS = {
+    GROUP.key: wizard_forms.EnrollmentGroupRegistrationForm,
+    INDIVIDUAL.key: wizard_forms.IndividualEnrollmentRegistrationForm,
 }
 
 
@@ -164,21 +142,13 @@ def start_draft(*, kind: str, owner) -> WizardDraft:
     )
 
 
-def list_url(url_name: str) -> str:
-    """The list page's URL, or Overview while that page does not exist yet."""
-    try:
-        return reverse(url_name)
-    except Exception:  # noqa: BLE001 - NoReverseMatch until the lists land
-        return reverse("enrollments:overview")
-
-
 class EnrollmentWizard:
     """The wizard over one draft: binds each tab's form to the draft's raw values, stores what a
     tab posted, reports which tabs hold errors, builds the review, and creates the enrollment."""
 
     def __init__(self, draft: WizardDraft):
         self.draft = draft
-        self.spec = KINDS[draft.kind]
+        self.kind = KINDS[draft.kind]
         data = draft.data or {}
         self.values: dict = data.setdefault("values", default_values(draft.kind))
         self.certificates: dict = data.setdefault("certificates", {})
@@ -190,7 +160,7 @@ class EnrollmentWizard:
     # --- URLs and tabs -------------------------------------------------------------------
 
     def tab_url(self, slug: str) -> str:
-        return reverse(self.spec.tab_url_name, args=[self.draft.pk, slug])
+        return reverse(self.kind.add_tab_url_name, args=[self.draft.pk, slug])
 
     def tabs(self) -> list[Tab]:
         return [Tab(slug, label, self.tab_url(slug), self.tab_has_errors(slug)) for slug, label in TABS]
@@ -208,7 +178,7 @@ class EnrollmentWizard:
 
     def _form_class(self, slug: str) -> type:
         return {
-            REGISTRATION: self.spec.registration_form,
+            REGISTRATION: REGISTRATION_FORMS[self.kind.key],
             IOT_HUBS: wizard_forms.IotHubsForm,
             DEVICE_SETTINGS: wizard_forms.DeviceSettingsForm,
         }[slug]
@@ -416,7 +386,7 @@ class EnrollmentWizard:
     def _keep_service_errors(self, exc: ValidationError) -> str:
         errors: dict[str, list[str]] = {}
         for field, messages in exc.message_dict.items() if hasattr(exc, "error_dict") else [("__all__", exc.messages)]:
-            name = SERVICE_FIELD_TO_FORM_FIELD.get(field, field)
+            name = form_field(field)
             errors.setdefault(name if name in FORM_FIELD_TAB else "__all__", []).extend(messages)
         self.service_errors.clear()
         self.service_errors.update(errors)
@@ -493,9 +463,8 @@ class EnrollmentWizard:
         return kwargs
 
     def created_message(self, created) -> str:
-        if isinstance(created, EnrollmentGroup):
-            return CREATED_GROUP.format(name=created.enrollment_group_id)
-        return CREATED_INDIVIDUAL.format(name=created.registration_id)
+        kind = kind_of(created)
+        return CREATED.format(noun=kind.noun, name=kind.name(created))
 
     def list_url(self) -> str:
-        return list_url(self.spec.list_url_name)
+        return self.kind.list_url()

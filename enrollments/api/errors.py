@@ -15,7 +15,7 @@ from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from ..services.enrollments import EtagMismatchError
+from ..exceptions import EtagMismatchError
 
 logger = logging.getLogger(__name__)
 

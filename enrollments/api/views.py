@@ -13,7 +13,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
@@ -24,9 +23,12 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..models import EnrollmentGroup, IndividualEnrollment, RegistrationRecord, with_name
+from .. import kinds, selectors
+from ..exceptions import EtagMismatchError
+from ..models import RegistrationRecord
 from ..services import enrollments as services
 from ..services import quotas
+from ..services.registrations import registration_record_delete
 from . import errors, mapping, serializers, versions
 from .authentication import HasPolicyRight, SasAuthentication
 from .paging import paginate, paging_headers
@@ -183,32 +185,27 @@ def _etag_header(etag: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class EnrollmentKind:
-    """What differs between individual enrollments and enrollment groups in the API."""
+class ApiKind:
+    """A record type (kinds.Kind) with what only the API adds: its serializer and its 404."""
 
-    model: type
-    id_field: str
-    id_member: str
+    kind: kinds.Kind
     serializer: type
     not_found_code: int
     not_found_message: str
-    item_type: str
-    bulk_member: str
-    query_name: str
 
-    @property
-    def is_group(self) -> bool:
-        return self.model is EnrollmentGroup
+    model = property(lambda self: self.kind.model)
+    is_group = property(lambda self: self.kind.is_group)
+    id_field = property(lambda self: self.kind.id_field)
+    id_member = property(lambda self: self.kind.id_member)
+    item_type = property(lambda self: self.kind.item_type)
+    collection = property(lambda self: self.kind.collection)
 
     def queryset(self):
-        qs = self.model.objects.prefetch_related("iot_hubs", "certificates")
-        if self.is_group:
-            qs = qs.select_related("ca_primary", "ca_secondary")
-        return qs
+        return selectors.enrollments_with_relations(self.model)
 
     def find(self, record_id: str, *, related: bool = True):
         """The record named `record_id` ignoring case, or None (an index lookup at any table size)."""
-        return with_name(self.queryset() if related else self.model.objects.all(), self.id_field, record_id).first()
+        return selectors.enrollment_by_name(self.model, record_id, related=related)
 
     def get(self, record_id: str):
         obj = self.find(record_id)
@@ -225,27 +222,17 @@ class EnrollmentKind:
         return errors.ApiError(400, errors.INVALID_BODY, mapping.validation_message(exc, group=self.is_group))
 
 
-INDIVIDUAL = EnrollmentKind(
-    model=IndividualEnrollment,
-    id_field="registration_id",
-    id_member="registrationId",
+INDIVIDUAL = ApiKind(
+    kind=kinds.INDIVIDUAL,
     serializer=serializers.IndividualEnrollmentSerializer,
     not_found_code=errors.ENROLLMENT_NOT_FOUND,
     not_found_message="No individual enrollment with registration ID “{id}”.",
-    item_type="enrollment",
-    bulk_member="enrollments",
-    query_name="enrollments",
 )
-GROUP = EnrollmentKind(
-    model=EnrollmentGroup,
-    id_field="enrollment_group_id",
-    id_member="enrollmentGroupId",
+GROUP = ApiKind(
+    kind=kinds.GROUP,
     serializer=serializers.EnrollmentGroupSerializer,
     not_found_code=errors.ENROLLMENT_GROUP_NOT_FOUND,
     not_found_message="No enrollment group named “{id}”.",
-    item_type="enrollmentGroup",
-    bulk_member="enrollmentGroups",
-    query_name="enrollmentGroups",
 )
 
 
@@ -260,16 +247,8 @@ def _check_version_members(data: dict, request) -> None:
         raise errors.ApiError(400, errors.INVALID_BODY, problem)
 
 
-def _specific_etag(value: str | None) -> str | None:
-    """The etag an If-Match names: quotes and `W/` dropped; None for absent, empty or `*` (any)."""
-    value = (value or "").strip()
-    value = value[2:] if value.startswith("W/") else value
-    value = value.strip('"')
-    return None if value in ("", "*") else value
-
-
 def _upsert(
-    kind: EnrollmentKind,
+    kind: ApiKind,
     data: dict,
     record_id: str,
     if_match: str | None,
@@ -323,13 +302,13 @@ def _upsert(
                     services.enrollment_x509_replace(enrollment=obj, **x509)
     except DjangoValidationError as exc:
         raise kind.invalid(exc) from exc
-    except services.EtagMismatchError as exc:
+    except EtagMismatchError as exc:
         raise errors.ApiError(412, errors.PRECONDITION_FAILED, STALE) from exc
     return (kind.queryset().get(pk=obj.pk) if fetch else obj), created
 
 
 class EnrollmentDetailView(DpsApiView):
-    kind: EnrollmentKind = INDIVIDUAL
+    kind: ApiKind = INDIVIDUAL
     required_rights = {"GET": "EnrollmentRead", "PUT": "EnrollmentWrite", "DELETE": "EnrollmentWrite"}
 
     def get(self, request, id: str):
@@ -347,13 +326,13 @@ class EnrollmentDetailView(DpsApiView):
         obj = self.kind.get(id)
         try:
             services.enrollment_delete(enrollment=obj, expected_etag=request.headers.get("If-Match"))
-        except services.EtagMismatchError as exc:
+        except EtagMismatchError as exc:
             raise errors.ApiError(412, errors.PRECONDITION_FAILED, STALE) from exc
         return Response(status=204)
 
 
 class AttestationMechanismView(DpsApiView):
-    kind: EnrollmentKind = INDIVIDUAL
+    kind: ApiKind = INDIVIDUAL
     required_rights = {"POST": "EnrollmentRead"}
 
     def post(self, request, id: str):
@@ -369,22 +348,22 @@ def _check_query(request, what: str) -> None:
 
 
 class EnrollmentQueryView(DpsApiView):
-    kind: EnrollmentKind = INDIVIDUAL
+    kind: ApiKind = INDIVIDUAL
     required_rights = {"POST": "EnrollmentRead"}
 
     def post(self, request):
-        _check_query(request, self.kind.query_name)
-        page = paginate(self.kind.queryset(), request, key_field=self.kind.id_field, scope=self.kind.query_name)
+        _check_query(request, self.kind.collection)
+        page = paginate(self.kind.queryset(), request, key_field=self.kind.id_field, scope=self.kind.collection)
         return Response([_wire(obj, request) for obj in page.items], headers=paging_headers(page, self.kind.item_type))
 
 
 class BulkOperationView(DpsApiView):
-    kind: EnrollmentKind = INDIVIDUAL
+    kind: ApiKind = INDIVIDUAL
     required_rights = {"POST": "EnrollmentWrite"}
 
     def post(self, request):
         data = _body_object(request)
-        member = self.kind.bulk_member
+        member = self.kind.collection
         mode = data.get("mode")
         items = data.get(member)
         problems = []
@@ -431,7 +410,7 @@ class BulkOperationView(DpsApiView):
         """Apply one bulk item in its own savepoint; raise ApiError to report it as failed."""
         kind = self.kind
         if not isinstance(item, dict):
-            raise errors.ApiError(400, errors.INVALID_BODY, f"{kind.bulk_member}[{index}]: {NOT_AN_OBJECT}")
+            raise errors.ApiError(400, errors.INVALID_BODY, f"{kind.collection}[{index}]: {NOT_AN_OBJECT}")
         record_id = item.get(kind.id_member)
         if not isinstance(record_id, str) or not record_id:
             raise errors.ApiError(400, errors.INVALID_BODY, f"{kind.id_member}: This field is required.")
@@ -441,7 +420,7 @@ class BulkOperationView(DpsApiView):
                 raise errors.ApiError(404, kind.not_found_code, kind.not_found_message.format(id=record_id))
             try:
                 services.enrollment_delete(enrollment=obj, expected_etag=item.get("etag") or None)
-            except services.EtagMismatchError as exc:
+            except EtagMismatchError as exc:
                 raise errors.ApiError(412, errors.PRECONDITION_FAILED, STALE) from exc
             return
         _reject_nul(item, "")
@@ -461,26 +440,12 @@ class BulkOperationView(DpsApiView):
 
 
 def _registration(record_id: str) -> RegistrationRecord:
-    record = RegistrationRecord.objects.filter(registration_id__iexact=record_id).first()
+    record = selectors.registration_record_for_registration_id(record_id)
     if record is None:
         raise errors.ApiError(
             404, errors.REGISTRATION_NOT_FOUND, f"No registration record with registration ID “{record_id}”."
         )
     return record
-
-
-@transaction.atomic
-def registration_record_delete(*, record: RegistrationRecord, expected_etag: str | None) -> None:
-    """Delete one registration record, conditionally on its etag (None or `*`: any).
-
-    Raises EtagMismatchError when someone changed it since.
-    """
-    qs = RegistrationRecord.objects.filter(pk=record.pk)
-    expected = _specific_etag(expected_etag)
-    if expected is not None:
-        qs = qs.filter(etag=expected)
-    if not qs.delete()[0]:
-        raise services.EtagMismatchError()
 
 
 @extend_schema_view(
@@ -508,7 +473,7 @@ class RegistrationStateView(DpsApiView):
         record = _registration(id)
         try:
             registration_record_delete(record=record, expected_etag=request.headers.get("If-Match"))
-        except services.EtagMismatchError as exc:
+        except EtagMismatchError as exc:
             raise errors.ApiError(412, errors.PRECONDITION_FAILED, STALE) from exc
         return Response(status=204)
 
@@ -526,9 +491,7 @@ class RegistrationStateQueryView(DpsApiView):
     required_rights = {"POST": "RegistrationStatusRead"}
 
     def post(self, request, id: str):
-        queryset = RegistrationRecord.objects.filter(
-            Q(enrollment_group_name__iexact=id) | Q(enrollment_group__enrollment_group_id__iexact=id)
-        )
+        queryset = selectors.registration_states_of_group(id)
         page = paginate(queryset, request, key_field="registration_id", scope=f"registrations:{id.lower()}")
         return Response(
             [mapping.registration_state_to_wire(r) for r in page.items],
@@ -539,7 +502,7 @@ class RegistrationStateQueryView(DpsApiView):
 # --- the concrete views, one per kind, with their OpenAPI descriptions ----------------------------
 
 
-def _detail_schema(kind: EnrollmentKind, prefix: str, noun: str):
+def _detail_schema(kind: ApiKind, prefix: str, noun: str):
     return extend_schema_view(
         get=extend_schema(
             operation_id=f"{prefix}_Get",
@@ -575,7 +538,7 @@ def _attestation_schema(prefix: str, noun: str):
     )
 
 
-def _query_schema(kind: EnrollmentKind, prefix: str):
+def _query_schema(kind: ApiKind, prefix: str):
     return extend_schema_view(
         post=extend_schema(
             operation_id=f"{prefix}_Query",

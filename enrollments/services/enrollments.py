@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .. import validators
+from .. import kinds, validators
 from ..attestation.symmetric_keys import generate_symmetric_key
 from ..attestation.x509 import (
     CertificateInfo,
@@ -33,7 +33,23 @@ from ..attestation.x509 import (
     parse_certificate,
 )
 from ..choices import AllocationPolicy, AttestationType, CertificateSlot
-from ..exceptions import DomainError, InvalidCertificateError
+from ..exceptions import (
+    ALREADY_EXISTS_GROUP,
+    ALREADY_EXISTS_INDIVIDUAL,
+    ATTESTATION_IMMUTABLE,
+    CA_NOT_CA,
+    CA_UNVERIFIED,
+    CERTIFICATE_IN_USE,
+    CREDENTIAL_OF_OTHER_TYPE,
+    CUSTOM_NEEDS_API_VERSION,
+    CUSTOM_NEEDS_WEBHOOK,
+    GROUP_NO_TPM,
+    REQUIRED,
+    SAME_CERTIFICATE_TWICE,
+    STATIC_NEEDS_ONE_HUB,
+    EtagMismatchError,
+    InvalidCertificateError,
+)
 from ..models import (
     CaCertificate,
     EnrollmentCertificate,
@@ -45,37 +61,6 @@ from ..models import (
 )
 from . import quotas
 
-# `{name}` is the existing record's spelling (see name_taken_message), not the one typed.
-ALREADY_EXISTS_GROUP = "An enrollment group named “{name}” already exists (names are not case-sensitive)."
-ALREADY_EXISTS_INDIVIDUAL = (
-    "An individual enrollment with registration ID “{name}” already exists (registration IDs are not case-sensitive)."
-)
-CERTIFICATE_IN_USE = (
-    "This certificate (SHA-256 {thumb}…) is already used by {owner}. A certificate can be in only one "
-    "enrollment: use a different certificate or remove it from {owner} first."
-)
-SAME_CERTIFICATE_TWICE = "The secondary certificate is the same as the primary one. Choose a different certificate."
-CA_UNVERIFIED = (
-    "The certificate “{name}” is unverified. To use a verified one: delete it on the Certificates page and upload "
-    "it again with “Set certificate status to verified on upload” checked (or an administrator sets it verified "
-    "in the Django admin)."
-)
-CA_NOT_CA = (
-    "The certificate “{name}” is not a CA certificate, so it cannot sign device certificates. Upload the "
-    "intermediate or root CA certificate on the Certificates page and choose that one."
-)
-STATIC_NEEDS_ONE_HUB = (
-    "Static configuration assigns every device to one hub: select exactly one target IoT hub (selected: {n})."
-)
-CUSTOM_NEEDS_WEBHOOK = "Custom allocation needs the webhook URL that DPS calls to choose a hub."
-CUSTOM_NEEDS_API_VERSION = "Custom allocation needs the API version of the webhook request, e.g. 2021-10-01."
-ATTESTATION_IMMUTABLE = "The attestation type cannot change after creation: create a new enrollment instead."
-GROUP_NO_TPM = "Enrollment groups do not support TPM attestation."
-REQUIRED = "This field is required."
-CREDENTIAL_OF_OTHER_TYPE = (
-    "This enrollment uses {type} attestation, so it has no such credential: the attestation type and its "
-    "kind of credentials cannot change. Create a new enrollment to use another attestation."
-)
 # Credential fields and the attestation types they belong to (the CLI's same-type rule, dps-reference §2).
 CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
     "primary_key": (AttestationType.SYMMETRIC_KEY,),
@@ -83,19 +68,6 @@ CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
     "endorsement_key": (AttestationType.TPM,),
     "storage_root_key": (AttestationType.TPM,),
 }
-ETAG_MISMATCH = (
-    "Someone else changed this enrollment after you opened it, so your changes were not saved. "
-    "They are still shown here: open the current version, then apply them again."
-)
-
-
-class EtagMismatchError(DomainError):
-    """A conditional write (If-Match / the etag a page was opened with) lost to a newer write."""
-
-    def __init__(self, message: str = ETAG_MISMATCH):
-        super().__init__(message)
-
-
 # Fields every enrollment accepts, with their defaults on create.
 COMMON_FIELDS: dict[str, Any] = {
     "provisioning_status": "enabled",
@@ -431,9 +403,9 @@ def _finish_create(
     Raises ValidationError with every error collected so far; a lost race on a unique constraint
     becomes the same field error as the pre-check (never an IntegrityError).
     """
-    is_group = isinstance(enrollment, EnrollmentGroup)
-    id_field = "enrollment_group_id" if is_group else "registration_id"
-    name = getattr(enrollment, id_field)
+    kind = kinds.kind_of(enrollment)
+    is_group, id_field = kind.is_group, kind.id_field
+    name = kind.name(enrollment)
     _check_allocation(errors, enrollment, hubs)
     _check_legacy_hub(errors, enrollment)
     _full_clean(errors, enrollment)
@@ -462,7 +434,7 @@ def name_taken_message(
     `device-001` exists must see which record is in the way. `default_spelling`: fall back to `name`
     when the other record is not visible (a lost race whose winner has not committed yet).
     """
-    id_field = "enrollment_group_id" if model is EnrollmentGroup else "registration_id"
+    id_field = kinds.BY_MODEL[model].id_field
     existing = with_name(model.objects.all(), id_field, name).values_list(id_field, flat=True).first()
     if existing is None and not default_spelling:
         return None
@@ -514,7 +486,7 @@ def _integrity_to_validation(exc: IntegrityError, name: str, *, kind: str) -> Va
     )
 
 
-def _normalize_etag(etag: str | None) -> str | None:
+def normalize_etag(etag: str | None) -> str | None:
     """`"abc"`, `abc` and `W/"abc"` all mean abc; `*` and None mean any."""
     if etag is None:
         return None
@@ -542,7 +514,7 @@ def enrollment_update(
     Raises ValidationError, or EtagMismatchError when someone saved in between.
     """
     model = type(enrollment)
-    expected = _normalize_etag(expected_etag)
+    expected = normalize_etag(expected_etag)
     errors: dict[str, list] = {}
     current = model.objects.select_for_update().get(pk=enrollment.pk)
     if expected is not None and current.etag != expected:
@@ -559,8 +531,8 @@ def enrollment_update(
     unknown = set(changes) - allowed
     if unknown:
         raise TypeError(f"unknown or read-only enrollment fields: {sorted(unknown)}")
-    for field, kinds in CREDENTIAL_FIELDS.items():
-        if field in changes and changes[field] and current.attestation_type not in kinds:
+    for field, attestation_types in CREDENTIAL_FIELDS.items():
+        if field in changes and changes[field] and current.attestation_type not in attestation_types:
             errors.setdefault(field, []).append(
                 CREDENTIAL_OF_OTHER_TYPE.format(type=AttestationType(current.attestation_type).label)
             )
@@ -599,7 +571,7 @@ def enrollment_delete(*, enrollment: EnrollmentGroup | IndividualEnrollment, exp
     Registration records of a deleted group are kept (their `enrollment_group_name` remains).
     Raises EtagMismatchError when the etag does not match.
     """
-    expected = _normalize_etag(expected_etag)
+    expected = normalize_etag(expected_etag)
     qs = type(enrollment).objects.filter(pk=enrollment.pk)
     if expected is not None:
         qs = qs.filter(etag=expected)

@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from .. import validators
+from ..exceptions import NEEDS_A_RIGHT
 from ..models import SharedAccessPolicy
 from ..sas import generate_policy_key
 
 ALREADY_EXISTS = "A shared access policy named “{name}” already exists."
-NEEDS_A_RIGHT = "Choose at least one permission."
 OWNER_UNDELETABLE = "The provisioningserviceowner policy cannot be deleted; regenerate its keys instead."
 KEY_SLOTS = ("primary", "secondary")
 BAD_NAME = validators.POLICY_NAME_INVALID

@@ -8,7 +8,9 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
+from ..exceptions import EtagMismatchError
 from ..models import RegistrationRecord
+from .enrollments import normalize_etag
 
 
 @transaction.atomic
@@ -21,3 +23,18 @@ def registration_records_delete(*, pks: Iterable[int]) -> list[str]:
     registration_ids = sorted(records.values_list("registration_id", flat=True))
     records.delete()
     return registration_ids
+
+
+@transaction.atomic
+def registration_record_delete(*, record: RegistrationRecord, expected_etag: str | None) -> None:
+    """Delete one registration record, conditionally on its etag (None or `*`: any; DPS
+    `DELETE /registrations/{id}` with If-Match).
+
+    Raises EtagMismatchError when someone changed or deleted it since.
+    """
+    queryset = RegistrationRecord.objects.filter(pk=record.pk)
+    expected = normalize_etag(expected_etag)
+    if expected is not None:
+        queryset = queryset.filter(etag=expected)
+    if not queryset.delete()[0]:
+        raise EtagMismatchError()

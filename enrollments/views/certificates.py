@@ -10,10 +10,10 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ..forms_hubs import CaCertificateForm, VerificationCertificateForm
+from ..forms.base import add_service_errors
+from ..forms.certificates import CaCertificateForm, VerificationCertificateForm
 from ..models import CaCertificate
 from ..services import certificates as certificate_services
-from .hubs import add_service_errors
 
 
 @login_required

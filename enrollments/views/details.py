@@ -1,8 +1,8 @@
-"""Enrollment details pages (ui-contract.md § Details pages, § Delete; issue 3 items 3–5).
+"""Enrollment details pages (ui-contract.md § Details pages, § Delete).
 
 One page per enrollment, laid out as the wizard's tabs in edit mode: `Registration + provisioning`,
 `IoT hubs`, `Device settings` (all three inside ONE form, switched on the client, so edits on one tab
-survive a switch to another and every `Save` posts them all; forms_details.py), plus
+survive a switch to another and every `Save` posts them all; forms/details.py), plus
 `Registration records` for a group. Each tab also has a URL of its own (`…/details/<tab>/`), which
 opens the page on that tab.
 
@@ -20,29 +20,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django.views.decorators.vary import vary_on_headers
 
 from dps_portal.htmx import htmx_partial
 
 from .. import selectors
 from ..choices import AttestationType
-from ..forms_details import DEVICE_SETTINGS, FORM_TABS, IOT_HUBS, REGISTRATION, EnrollmentDetailsForms
-from ..models import EnrollmentGroup, IndividualEnrollment
-from ..services.enrollments import ETAG_MISMATCH, EtagMismatchError, enrollment_delete, enrollment_update
-from ..wizard import list_url
+from ..exceptions import ETAG_MISMATCH, EtagMismatchError
+from ..forms.details import EnrollmentDetailsForms
+from ..kinds import FORM_TABS, GROUP, INDIVIDUAL, REGISTRATION, REGISTRATION_RECORDS, TAB_LABELS, Kind
+from ..services.enrollments import enrollment_delete, enrollment_update
 
-REGISTRATION_RECORDS = "registration-records"
-TAB_LABELS = {
-    REGISTRATION: "Registration + provisioning",
-    IOT_HUBS: "IoT hubs",
-    DEVICE_SETTINGS: "Device settings",
-    REGISTRATION_RECORDS: "Registration records",
-}
 KEY_SLOTS = ("primary", "secondary")
 SECRET_FIELDS = ("primary_key", "secondary_key")
 RECORDS_SHOWN = 100
@@ -54,59 +46,22 @@ DELETED = "{noun} “{name}” was deleted."
 DELETED_GROUP_RECORDS = " Its registration records were kept."
 
 
-class _Kind:
-    """What differs between the group and the individual details pages."""
-
-    def __init__(self, *, model, name_field: str, url_prefix: str, noun: str, template: str, list_url_name: str):
-        self.model = model
-        self.name_field = name_field
-        self.url_prefix = url_prefix
-        self.noun = noun
-        self.template = template
-        self.list_url_name = list_url_name
-
-    @property
-    def is_group(self) -> bool:
-        return self.model is EnrollmentGroup
-
-    def get(self, name: str):
-        queryset = self.model.objects.prefetch_related("iot_hubs", "certificates")
-        if self.is_group:
-            queryset = queryset.select_related("ca_primary", "ca_secondary")
-        return get_object_or_404(queryset, **{f"{self.name_field}__iexact": name})
-
-    def name(self, enrollment) -> str:
-        return getattr(enrollment, self.name_field)
-
-    def url(self, enrollment, what: str = "detail", *args) -> str:
-        return reverse(f"enrollments:{self.url_prefix}_{what}", args=[self.name(enrollment), *args])
-
-    def tab_url(self, enrollment, tab: str) -> str:
-        return self.url(enrollment) if tab == REGISTRATION else self.url(enrollment, "detail_tab", tab)
-
-    def tabs(self) -> tuple[str, ...]:
-        return (*FORM_TABS, REGISTRATION_RECORDS) if self.is_group else FORM_TABS
+def _tab_url(kind: Kind, enrollment, tab: str) -> str:
+    return kind.url(enrollment) if tab == REGISTRATION else kind.url(enrollment, "detail_tab", tab)
 
 
-GROUP = _Kind(
-    model=EnrollmentGroup,
-    name_field="enrollment_group_id",
-    url_prefix="enrollment_group",
-    noun="Enrollment group",
-    template="enrollments/enrollment_group_detail.html",
-    list_url_name="enrollments:enrollment_group_list",
-)
-INDIVIDUAL = _Kind(
-    model=IndividualEnrollment,
-    name_field="registration_id",
-    url_prefix="individual_enrollment",
-    noun="Individual enrollment",
-    template="enrollments/individual_enrollment_detail.html",
-    list_url_name="enrollments:individual_enrollment_list",
-)
+def _tabs(kind: Kind) -> tuple[str, ...]:
+    return (*FORM_TABS, REGISTRATION_RECORDS) if kind.is_group else FORM_TABS
 
 
-def _credentials(kind: _Kind, enrollment) -> list[dict]:
+def _get(kind: Kind, name: str):
+    enrollment = selectors.enrollment_by_name(kind.model, name)
+    if enrollment is None:
+        raise Http404(f"No {kind.singular} named “{name}”.")
+    return enrollment
+
+
+def _credentials(kind: Kind, enrollment) -> list[dict]:
     """The read-only credentials of the `Registration + provisioning` tab, in the wizard's labels."""
     if enrollment.attestation_type == AttestationType.SYMMETRIC_KEY:
         return [
@@ -129,7 +84,7 @@ def _credentials(kind: _Kind, enrollment) -> list[dict]:
 
 def _render(
     request: HttpRequest,
-    kind: _Kind,
+    kind: Kind,
     enrollment,
     forms: EnrollmentDetailsForms,
     *,
@@ -142,14 +97,14 @@ def _render(
         {
             "slug": slug,
             "label": TAB_LABELS[slug],
-            "url": kind.tab_url(enrollment, slug),
+            "url": _tab_url(kind, enrollment, slug),
             "has_errors": slug in FORM_TABS and forms.tab_has_errors(slug),
         }
-        for slug in kind.tabs()
+        for slug in _tabs(kind)
     ]
     context = {
         "enrollment": enrollment,
-        "kind": "group" if kind.is_group else "individual",
+        "kind": kind.key,
         "noun": kind.noun,
         "nav": "enrollments",
         "tabs": tabs,
@@ -161,10 +116,10 @@ def _render(
         "credentials": _credentials(kind, enrollment),
         # A refused Save (someone else saved first): a link that opens the current version with a GET,
         # since reloading this page would post the refused form again.
-        "conflict_url": kind.tab_url(enrollment, tab) if conflict else "",
+        "conflict_url": _tab_url(kind, enrollment, tab) if conflict else "",
     }
     if kind.is_group:
-        records_url = kind.tab_url(enrollment, REGISTRATION_RECORDS)
+        records_url = _tab_url(kind, enrollment, REGISTRATION_RECORDS)
         context["records"] = selectors.registration_records_for_group(enrollment.enrollment_group_id)[:RECORDS_SHOWN]
         context["records_next_url"] = records_url
         context["records_all_url"] = (
@@ -174,14 +129,14 @@ def _render(
         record = selectors.registration_record_for_registration_id(enrollment.registration_id)
         context["records"] = [record] if record else []
         context["records_next_url"] = kind.url(enrollment)
-    template = "enrollments/details/form_body.html" if htmx_partial(request) else kind.template
+    template = "enrollments/details/form_body.html" if htmx_partial(request) else kind.detail_template
     return render(request, template, context, status=status)
 
 
-def _details(request: HttpRequest, kind: _Kind, name: str, tab: str) -> HttpResponse:
-    if tab not in kind.tabs():
+def _details(request: HttpRequest, kind: Kind, name: str, tab: str) -> HttpResponse:
+    if tab not in _tabs(kind):
         raise Http404("No such tab.")
-    enrollment = kind.get(name)
+    enrollment = _get(kind, name)
     url = kind.url(enrollment)
     if request.method == "GET":
         return _render(
@@ -189,7 +144,7 @@ def _details(request: HttpRequest, kind: _Kind, name: str, tab: str) -> HttpResp
         )
 
     posted_tab = request.POST.get("_tab", "")
-    tab = posted_tab if posted_tab in kind.tabs() else tab
+    tab = posted_tab if posted_tab in _tabs(kind) else tab
     etag = request.POST.get("etag", "")
     refresh = request.POST.get("_nav") == "refresh"
     forms = EnrollmentDetailsForms(enrollment, request.POST, url=url, refresh=refresh)
@@ -204,7 +159,7 @@ def _details(request: HttpRequest, kind: _Kind, name: str, tab: str) -> HttpResp
     changes = forms.changes()
     if not changes:
         messages.info(request, NOTHING_CHANGED)
-        return redirect(kind.tab_url(enrollment, tab))
+        return redirect(_tab_url(kind, enrollment, tab))
     try:
         enrollment_update(enrollment=enrollment, expected_etag=etag, changes=changes)
     except EtagMismatchError as exc:
@@ -215,14 +170,14 @@ def _details(request: HttpRequest, kind: _Kind, name: str, tab: str) -> HttpResp
         messages.error(request, FIX_ERRORS)
         return _render(request, kind, enrollment, forms, tab=forms.first_invalid_tab() or tab, etag=etag)
     messages.success(request, SAVED.format(noun=kind.noun, name=kind.name(enrollment)))
-    return redirect(kind.tab_url(enrollment, tab))
+    return redirect(_tab_url(kind, enrollment, tab))
 
 
 @sensitive_variables("value")
-def _key(request: HttpRequest, kind: _Kind, name: str, slot: str) -> HttpResponse:
+def _key(request: HttpRequest, kind: Kind, name: str, slot: str) -> HttpResponse:
     if slot not in KEY_SLOTS:
         raise Http404("No such key.")
-    enrollment = kind.get(name)
+    enrollment = _get(kind, name)
     if enrollment.attestation_type != AttestationType.SYMMETRIC_KEY:
         raise Http404("This enrollment has no symmetric keys.")
     value = getattr(enrollment, f"{slot}_key")
@@ -239,8 +194,8 @@ def _key(request: HttpRequest, kind: _Kind, name: str, slot: str) -> HttpRespons
     return HttpResponse(value, content_type="text/plain; charset=utf-8")
 
 
-def _delete(request: HttpRequest, kind: _Kind, name: str) -> HttpResponse:
-    enrollment = kind.get(name)
+def _delete(request: HttpRequest, kind: Kind, name: str) -> HttpResponse:
+    enrollment = _get(kind, name)
     label = kind.name(enrollment)
     try:
         enrollment_delete(enrollment=enrollment)
@@ -249,13 +204,12 @@ def _delete(request: HttpRequest, kind: _Kind, name: str) -> HttpResponse:
     else:
         message = DELETED.format(noun=kind.noun, name=label)
         messages.success(request, message + (DELETED_GROUP_RECORDS if kind.is_group else ""))
-    return redirect(list_url(kind.list_url_name))
+    return redirect(kind.list_url())
 
 
 @sensitive_post_parameters(*SECRET_FIELDS)
 @login_required
 @require_http_methods(["GET", "POST"])
-@vary_on_headers("HX-Request")
 def enrollment_group_detail(request: HttpRequest, enrollment_group_id: str, tab: str = REGISTRATION) -> HttpResponse:
     """Details of one enrollment group (names are case-insensitive): GET shows it; POST saves it
     (`_nav=refresh`: re-render with the posted values, nothing saved)."""
@@ -265,7 +219,6 @@ def enrollment_group_detail(request: HttpRequest, enrollment_group_id: str, tab:
 @sensitive_post_parameters(*SECRET_FIELDS)
 @login_required
 @require_http_methods(["GET", "POST"])
-@vary_on_headers("HX-Request")
 def individual_enrollment_detail(request: HttpRequest, registration_id: str, tab: str = REGISTRATION) -> HttpResponse:
     """Details of one individual enrollment (registration IDs are case-insensitive)."""
     return _details(request, INDIVIDUAL, registration_id, tab)

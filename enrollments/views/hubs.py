@@ -8,32 +8,14 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ..forms_hubs import LinkedIotHubForm
+from ..forms.base import add_service_errors
+from ..forms.hubs import LinkedIotHubForm
 from ..models import LinkedIotHub
 from ..services import hubs as hub_services
-
-
-def add_service_errors(form, exc: ValidationError) -> None:
-    """Attach a service ValidationError to `form`: keys naming a form field go next to it, the rest on top."""
-    errors = exc.error_dict if hasattr(exc, "error_dict") else {"__all__": exc.error_list}
-    for field, field_messages in errors.items():
-        target = field if field in form.fields else None
-        for message in ValidationError(field_messages).messages:
-            form.add_error(target, message)
-
-
-def safe_next(request: HttpRequest) -> str:
-    """The `next` URL of the request (POST, else GET) when it points to this site, else ""."""
-    value = request.POST.get("next") or request.GET.get("next") or ""
-    if value and url_has_allowed_host_and_scheme(
-        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return value
-    return ""
+from ..web import safe_next
 
 
 def with_linked_hub(url: str, host_name: str) -> str:

@@ -9,39 +9,32 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from dps_portal.htmx import htmx_partial
 
 from .. import selectors
 from ..choices import IndividualAttestation, RegistrationStatus
+from ..kinds import GROUP, INDIVIDUAL
 from ..models import EnrollmentGroup, IndividualEnrollment
 from ..pagination import PAGE_SIZE_CHOICES, PageRequest, keyset_paginate
 from ..services.enrollments import enrollments_delete
+from ..web import name_list, safe_next
 
 # What each tab shows; the words are the contract's (ui-contract.md § Manage enrollments).
 TABS = {
-    "groups": {
-        "label": "Enrollment groups",
-        "url_name": "enrollments:enrollment_group_list",
-        "delete_url_name": "enrollments:enrollment_group_bulk_delete",
-        "table_template": "enrollments/includes/enrollment_group_table.html",
-        "placeholder": "Filter by group name prefix (case-insensitive)",
-        "noun": ("enrollment group", "enrollment groups"),
-    },
-    "individuals": {
-        "label": "Individual enrollments",
-        "url_name": "enrollments:individual_enrollment_list",
-        "delete_url_name": "enrollments:individual_enrollment_bulk_delete",
-        "table_template": "enrollments/includes/individual_enrollment_table.html",
-        "placeholder": "Filter by registration ID prefix (case-insensitive)",
-        "noun": ("individual enrollment", "individual enrollments"),
-    },
+    kind.list_tab: {
+        "label": kind.list_label,
+        "url_name": kind.list_url_name,
+        "delete_url_name": kind.bulk_delete_url_name,
+        "table_template": kind.table_template,
+        "placeholder": kind.filter_placeholder,
+        "noun": (kind.singular, kind.plural),
+    }
+    for kind in (GROUP, INDIVIDUAL)
 }
 NOTHING_SELECTED = "Select at least one {noun} to delete."
 DELETED = "Deleted {count} {noun}: {names}."
-NAMES_SHOWN = 10
 REGISTRATION_STATUS_LABELS = dict(RegistrationStatus.choices)
 
 
@@ -83,16 +76,6 @@ def individual_enrollment_list(request: HttpRequest) -> HttpResponse:
     return _render_list(request, "individuals", selectors.individual_enrollment_list(prefix=request.GET.get("q", "")))
 
 
-def safe_next(request: HttpRequest, default: str) -> str:
-    """The POSTed `next` URL when it points into this site, else `default`."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
 def _selected_pks(request: HttpRequest) -> list[int]:
     return [int(value) for value in request.POST.getlist("pk") if value.isdigit()]
 
@@ -106,7 +89,7 @@ def _bulk_delete(request: HttpRequest, tab: str, model, name_field: str) -> Http
     else:
         names = list(model.objects.filter(pk__in=pks).order_by(name_field).values_list(name_field, flat=True))
         count = enrollments_delete(model=model, pks=pks)
-        shown = ", ".join(names[:NAMES_SHOWN]) + (" …" if len(names) > NAMES_SHOWN else "")
+        shown = name_list(names)
         messages.success(request, DELETED.format(count=count, noun=singular if count == 1 else plural, names=shown))
     return redirect(safe_next(request, reverse(spec["url_name"])))
 

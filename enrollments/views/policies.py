@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ..forms_policies import SharedAccessPolicyForm
+from ..forms.policies import SharedAccessPolicyForm
 from ..models import SharedAccessPolicy
 from ..sas import public_host_name, service_connection_string
 from ..services import policies as policy_services

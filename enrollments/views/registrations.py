@@ -13,7 +13,7 @@ from ..choices import RegistrationStatus
 from ..models import EnrollmentGroup
 from ..pagination import PAGE_SIZE_CHOICES, PageRequest, keyset_paginate
 from ..services.registrations import registration_records_delete as delete_records
-from .lists import NAMES_SHOWN, safe_next
+from ..web import name_list, safe_next
 
 NOTHING_SELECTED = "Select at least one registration record to delete."
 DELETED = "Deleted {count} registration record{s}: {names}."
@@ -75,7 +75,7 @@ def registration_records_delete(request: HttpRequest) -> HttpResponse:
         messages.warning(request, NOTHING_SELECTED)
     else:
         names = delete_records(pks=pks)
-        shown = ", ".join(names[:NAMES_SHOWN]) + (" …" if len(names) > NAMES_SHOWN else "")
+        shown = name_list(names)
         messages.success(
             request, DELETED.format(count=len(names), s="" if len(names) == 1 else "s", names=shown or "none")
         )

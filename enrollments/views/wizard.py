@@ -17,30 +17,26 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
-from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from dps_portal.htmx import htmx_partial
 
 from .. import wizard as wizard_module
+from ..kinds import FORM_TABS, IOT_HUBS, KINDS, REVIEW
 from ..models import WizardDraft
-from ..wizard import FORM_TABS, REVIEW, TAB_SLUGS, EnrollmentWizard
+from ..wizard import TAB_SLUGS, EnrollmentWizard
 
 SECRET_FIELDS = ("primary_key", "secondary_key")
 DRAFT_GONE = "This wizard was already completed or has expired: start a new one with {add}."
-ADD_LABELS = {WizardDraft.KIND_GROUP: "Add enrollment group", WizardDraft.KIND_INDIVIDUAL: "Add individual enrollment"}
 
 
 def link_hub_url(wizard: EnrollmentWizard) -> str | None:
     """`Link a new IoT hub`: the hubs page, told to come back to this wizard's IoT hubs tab."""
-    try:
-        add_url = reverse("enrollments:linked_iot_hub_add")
-    except NoReverseMatch:
-        return None
-    return add_url + "?" + urlencode({"next": wizard.tab_url(wizard_module.IOT_HUBS)})
+    add_url = reverse("enrollments:linked_iot_hub_add")
+    return add_url + "?" + urlencode({"next": wizard.tab_url(IOT_HUBS)})
 
 
 def _start(request: HttpRequest, kind: str) -> HttpResponse:
@@ -64,7 +60,7 @@ def _render(request: HttpRequest, wizard: EnrollmentWizard, tab: str, *, notice:
         "blocked": wizard.is_blocked(),
         "notice": notice,
         "nav": "enrollments",
-        "link_hub_url": link_hub_url(wizard) if tab == wizard_module.IOT_HUBS else None,
+        "link_hub_url": link_hub_url(wizard) if tab == IOT_HUBS else None,
         "tab_template": f"enrollments/htmx/tab_{tab.replace('-', '_')}.html",
     }
     if tab in FORM_TABS:
@@ -93,8 +89,8 @@ def _go(
 
 def _draft_gone(request: HttpRequest, kind: str) -> HttpResponse:
     """The list page with a note, for a URL of a draft that no longer exists (created or expired)."""
-    messages.info(request, DRAFT_GONE.format(add=ADD_LABELS[kind]))
-    target = wizard_module.list_url(wizard_module.KINDS[kind].list_url_name)
+    messages.info(request, DRAFT_GONE.format(add=KINDS[kind].add_label))
+    target = KINDS[kind].list_url()
     if request.htmx and not request.htmx.history_restore_request:
         return HttpResponseClientRedirect(target)
     return redirect(target)
@@ -152,7 +148,6 @@ def enrollment_group_add(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters(*SECRET_FIELDS)
 @login_required
 @require_http_methods(["GET", "POST"])
-@vary_on_headers("HX-Request")
 def enrollment_group_add_tab(request: HttpRequest, draft_id, tab: str) -> HttpResponse:
     """One tab of the enrollment-group wizard (GET shows it; POST stores the posted tab, then shows it)."""
     return _tab(request, WizardDraft.KIND_GROUP, draft_id, tab)
@@ -168,7 +163,6 @@ def individual_enrollment_add(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters(*SECRET_FIELDS)
 @login_required
 @require_http_methods(["GET", "POST"])
-@vary_on_headers("HX-Request")
 def individual_enrollment_add_tab(request: HttpRequest, draft_id, tab: str) -> HttpResponse:
     """One tab of the individual-enrollment wizard."""
     return _tab(request, WizardDraft.KIND_INDIVIDUAL, draft_id, tab)

@@ -56,7 +56,7 @@ def test_an_unreachable_database_answers_503_with_retry_after(api, monkeypatch, 
     def down(*args, **kwargs):
         raise OperationalError(error)
 
-    monkeypatch.setattr(views.EnrollmentKind, "get", down)
+    monkeypatch.setattr(views.ApiKind, "get", down)
     response = api.get("/enrollments/dev-1")
     assert response.status_code == 503
     assert response["Retry-After"] == "10" and response["x-ms-error-code"] == "503000"

@@ -18,7 +18,7 @@ from .conftest import token_for
 def test_two_upserts_of_a_new_id_at_once_both_succeed(request, monkeypatch):
     use = request.getfixturevalue("sqlite_file") if connection.vendor == "sqlite" else (lambda: None)
     found = threading.Barrier(2, timeout=3)
-    real_find = views.EnrollmentKind.find
+    real_find = views.ApiKind.find
 
     def find(self, record_id, **kw):
         result = real_find(self, record_id, **kw)
@@ -28,7 +28,7 @@ def test_two_upserts_of_a_new_id_at_once_both_succeed(request, monkeypatch):
             pass
         return result
 
-    monkeypatch.setattr(views.EnrollmentKind, "find", find)
+    monkeypatch.setattr(views.ApiKind, "find", find)
     statuses: list = [None, None]
 
     def put(index: int) -> None:

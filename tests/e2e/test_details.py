@@ -6,8 +6,9 @@ import json
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from enrollments.exceptions import ETAG_MISMATCH
 from enrollments.models import EnrollmentGroup, IndividualEnrollment
-from enrollments.services.enrollments import ETAG_MISMATCH, enrollment_group_create, individual_enrollment_create
+from enrollments.services.enrollments import enrollment_group_create, individual_enrollment_create
 
 from .conftest import sign_in
 

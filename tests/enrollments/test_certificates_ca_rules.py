@@ -10,10 +10,11 @@ from django.urls import reverse
 
 from enrollments.attestation import x509 as x509_attestation
 from enrollments.attestation.x509 import parse_certificate
+from enrollments.exceptions import CA_NOT_CA, CA_UNVERIFIED
 from enrollments.models import CaCertificate, EnrollmentGroup
 from enrollments.services import certificates as certificate_services
 from enrollments.services.certificates import ca_certificate_create
-from enrollments.services.enrollments import CA_NOT_CA, CA_UNVERIFIED, enrollment_group_create
+from enrollments.services.enrollments import enrollment_group_create
 
 pytestmark = pytest.mark.django_db
 

@@ -20,9 +20,10 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 
+from enrollments.exceptions import ALREADY_EXISTS_GROUP
 from enrollments.models import EnrollmentGroup
 from enrollments.services import enrollments as services
-from enrollments.services.enrollments import ALREADY_EXISTS_GROUP, enrollment_group_create
+from enrollments.services.enrollments import enrollment_group_create
 
 NAMES = ("race-Name", "RACE-name")
 ROUNDS = 5

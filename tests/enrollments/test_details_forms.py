@@ -6,7 +6,7 @@ import json
 import pytest
 from django.http import QueryDict
 
-from enrollments.forms_details import EnrollmentDetailsForms, initial_values
+from enrollments.forms.details import EnrollmentDetailsForms, initial_values
 from enrollments.models import LinkedIotHub, ProvisioningService
 from enrollments.services.enrollments import enrollment_group_create, individual_enrollment_create
 from enrollments.templatetags.portal_tags import mask_webhook_secret

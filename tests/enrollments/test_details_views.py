@@ -10,13 +10,9 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
+from enrollments.exceptions import ETAG_MISMATCH
 from enrollments.models import EnrollmentGroup, IndividualEnrollment, LinkedIotHub, RegistrationRecord
-from enrollments.services.enrollments import (
-    ETAG_MISMATCH,
-    enrollment_group_create,
-    enrollment_update,
-    individual_enrollment_create,
-)
+from enrollments.services.enrollments import enrollment_group_create, enrollment_update, individual_enrollment_create
 from enrollments.views import details as details_views
 
 pytestmark = pytest.mark.django_db

@@ -8,12 +8,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.datastructures import MultiValueDict
 
 from enrollments.attestation.x509 import parse_certificate
-from enrollments.forms import (
+from enrollments.forms.sign_in import SignInForm
+from enrollments.forms.wizard import (
     DeviceSettingsForm,
     EnrollmentGroupRegistrationForm,
     IndividualEnrollmentRegistrationForm,
     IotHubsForm,
-    SignInForm,
 )
 from enrollments.models import CaCertificate, EnrollmentGroup, LinkedIotHub
 from tests.conftest import make_certificate
@@ -262,7 +262,7 @@ def test_twin_rules_apply():
 
 @pytest.mark.django_db
 def test_duplicate_group_name_names_the_existing_spelling():
-    from enrollments.forms import EnrollmentGroupRegistrationForm
+    from enrollments.forms.wizard import EnrollmentGroupRegistrationForm
     from enrollments.services.enrollments import enrollment_group_create
 
     enrollment_group_create(enrollment_group_id="grp-sym-auto", attestation_type="symmetricKey")

@@ -15,9 +15,9 @@ from django.core.exceptions import ValidationError
 
 from enrollments.attestation import x509 as x509_attestation
 from enrollments.attestation.x509 import check_validity, parse_certificate
-from enrollments.exceptions import InvalidCertificateError
+from enrollments.exceptions import CA_UNVERIFIED, InvalidCertificateError
 from enrollments.models import CaCertificate, EnrollmentCertificate
-from enrollments.services.enrollments import CA_UNVERIFIED, enrollment_group_create, individual_enrollment_create
+from enrollments.services.enrollments import enrollment_group_create, individual_enrollment_create
 from tests.conftest import make_certificate
 
 CLEAN = "intermediate-ca.pem"

@@ -4,13 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from enrollments.attestation.x509 import parse_certificate
+from enrollments.exceptions import EtagMismatchError
 from enrollments.models import EnrollmentCertificate, EnrollmentGroup, LinkedIotHub
-from enrollments.services.enrollments import (
-    EtagMismatchError,
-    enrollment_group_create,
-    enrollment_update,
-    individual_enrollment_create,
-)
+from enrollments.services.enrollments import enrollment_group_create, enrollment_update, individual_enrollment_create
 from tests.conftest import make_certificate
 
 pytestmark = pytest.mark.django_db

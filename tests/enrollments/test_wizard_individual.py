@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from enrollments.forms import IndividualEnrollmentRegistrationForm
+from enrollments.forms.wizard import IndividualEnrollmentRegistrationForm
 from enrollments.models import IndividualEnrollment, WizardDraft
 from enrollments.services.enrollments import individual_enrollment_create
 from tests.conftest import make_certificate
@@ -128,7 +128,7 @@ def test_a_parsed_certificate_of_a_taken_registration_id_stays_in_the_draft_and_
 def test_secondary_certificate_with_another_common_name_is_refused_on_its_field(vectors_dir):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from enrollments.forms import IndividualEnrollmentRegistrationForm
+    from enrollments.forms.wizard import IndividualEnrollmentRegistrationForm
 
     files = {
         "primary_certificate": SimpleUploadedFile("device-001.pem", (vectors_dir / "device-001.pem").read_bytes()),

@@ -1,4 +1,4 @@
-"""Edit-mode forms of the details pages (ui-contract.md § Details pages; issue 3 item 3).
+"""Edit-mode forms of the details pages (ui-contract.md § Details pages).
 
 The page is the wizard's three form tabs in edit mode, all inside ONE <form>, switched on the client
 (static/js/details.js), so unsaved edits on one tab survive a switch to another: every tab's values
@@ -10,7 +10,7 @@ read-only by the template (keys masked, fetched on `Show` / `Copy`).
 
 `EnrollmentDetailsForms` binds the three forms to one POST and turns their cleaned values into
 `changes` for `services.enrollments.enrollment_update`: only the fields whose value differs from
-the stored one, so a field the user did not touch is never rewritten (issue 4).
+the stored one, so a field the user did not touch is never rewritten.
 """
 
 import json
@@ -22,15 +22,18 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from . import constants, validators
-from .choices import (
+from .. import constants, validators
+from ..choices import (
     REPROVISION_FLAGS,
     AllocationPolicy,
     AttestationType,
     GroupAttestation,
     IndividualAttestation,
 )
-from .forms import (
+from ..kinds import DEVICE_SETTINGS, FORM_TABS, IOT_HUBS, REGISTRATION, form_field
+from ..models import EnrollmentGroup, IndividualEnrollment, ProvisioningService
+from ..webhook_urls import mask_webhook_secret, still_masked, unmask_webhook_secret
+from .wizard import (
     TARGET_HUBS_HELP,
     X509_REGISTRATION_ID_HELP,
     DeviceSettingsForm,
@@ -39,12 +42,7 @@ from .forms import (
     _RegistrationMixin,
     device_id_field,
 )
-from .models import EnrollmentGroup, IndividualEnrollment, ProvisioningService
-from .templatetags.portal_tags import mask_webhook_secret
-from .webhook_urls import still_masked, unmask_webhook_secret
 
-REGISTRATION, IOT_HUBS, DEVICE_SETTINGS = "registration", "iot-hubs", "device-settings"
-FORM_TABS = (REGISTRATION, IOT_HUBS, DEVICE_SETTINGS)
 SERVICE_DEFAULT_OPTION = "Service default ({policy})"
 SERVICE_DEFAULT_HELP = (
     "This enrollment has no allocation policy of its own: it follows the service's default, also when that "
@@ -52,13 +50,6 @@ SERVICE_DEFAULT_HELP = (
 )
 HUBS_SAVED_EMPTY = "Saved with no hub checked: this enrollment uses every linked IoT hub."
 WEBHOOK_MASK_LEFT = "The webhook URL still shows a masked code= key (••••) that cannot be restored: type the key again."
-# Service (model) field → the details form field that shows it; unlisted names are the same.
-SERVICE_FIELD_TO_FORM_FIELD = {
-    "attestation_type": "attestation",
-    "update_hub_assignment": "reprovision_policy",
-    "migrate_device_data": "reprovision_policy",
-    "iot_hub_host_name": "iot_hubs",
-}
 
 Enrollment = EnrollmentGroup | IndividualEnrollment
 
@@ -312,7 +303,7 @@ class EnrollmentDetailsForms:
         """Show the service's refusals next to the fields that hold them (else on the first tab)."""
         items = exc.message_dict.items() if hasattr(exc, "error_dict") else [("__all__", exc.messages)]
         for field, messages in items:
-            name = SERVICE_FIELD_TO_FORM_FIELD.get(field, field)
+            name = form_field(field)
             target = next((form for form in self.forms.values() if name in form.fields), None)
             form = target or self.forms[REGISTRATION]
             for message in messages:
@@ -320,10 +311,6 @@ class EnrollmentDetailsForms:
 
 
 __all__ = [
-    "DEVICE_SETTINGS",
-    "FORM_TABS",
-    "IOT_HUBS",
-    "REGISTRATION",
     "DetailsIotHubsForm",
     "DetailsRegistrationForm",
     "EnrollmentDetailsForms",

@@ -1,4 +1,4 @@
-"""Portal forms. Labels are the UI contract's words (../shared/ui-contract.md), without a colon.
+"""Forms of the add-enrollment wizard. Labels are the UI contract's words, without a colon.
 
 The add-enrollment wizard has one form per tab (style.md H8): `EnrollmentGroupRegistrationForm` /
 `IndividualEnrollmentRegistrationForm` (Registration + provisioning), `IotHubsForm` and
@@ -11,15 +11,13 @@ validators.py) into field errors; the wizard (wizard.py) keeps the values in its
 import json
 
 from crispy_bootstrap5.bootstrap5 import Switch
-from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
-from . import constants, twin, validators
-from .attestation.x509 import (
+from .. import constants, twin, validators
+from ..attestation.x509 import (
     MAX_CERTIFICATE_BYTES,
     CertificateInfo,
     check_client_certificate,
@@ -28,37 +26,29 @@ from .attestation.x509 import (
     client_certificate_warning,
     parse_certificate,
 )
-from .choices import AllocationPolicy, GroupAttestation, IndividualAttestation, ReprovisionPolicy
-from .exceptions import InvalidCertificateError, InvalidTwinError
-from .models import CaCertificate, EnrollmentGroup, IndividualEnrollment, LinkedIotHub
-from .services.enrollments import (
+from ..choices import AllocationPolicy, GroupAttestation, IndividualAttestation, ReprovisionPolicy
+from ..exceptions import (
     CA_UNVERIFIED,
     GROUP_NO_TPM,
     REQUIRED,
     SAME_CERTIFICATE_TWICE,
     STATIC_NEEDS_ONE_HUB,
-    name_taken_message,
-    secondary_cn_mismatch,
+    InvalidCertificateError,
+    InvalidTwinError,
 )
+from ..models import CaCertificate, EnrollmentGroup, IndividualEnrollment, LinkedIotHub
+from ..services.enrollments import name_taken_message, secondary_cn_mismatch
+from .base import embedded_helper
 
 ALL_LINKED_HUBS = "All linked IoT hubs"
 TARGET_HUBS_HELP = (
     "None checked means all linked IoT hubs, including hubs linked later (Static configuration needs exactly one)."
 )
+
 X509_REGISTRATION_ID_HELP = "The registration ID is the primary certificate's subject common name (CN)."
 DEVICE_ID_HELP = "Optional: blank means the registration ID."
 JSON_HELP = "A JSON object; blank means {}."
 CERTIFICATE_ACCEPT = ".pem,.cer"
-
-
-class SignInForm(AuthenticationForm):
-    """Django's sign-in form with the contract's labels `Username` and `Password`."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-        self.fields["username"].label = "Username"
-        self.fields["password"].label = "Password"
 
 
 class CertificateFileField(forms.FileField):
@@ -174,9 +164,7 @@ class WizardTabForm(forms.Form):
                 self.fields[name].widget.attrs.update(
                     {"hx-post": tab_url, "hx-trigger": "change", "hx-vals": json.dumps({"_nav": "refresh"})}
                 )
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
+        self.helper = embedded_helper()
         self.helper.layout = Layout(*[Switch(name) if name in self.switch_fields else name for name in self.fields])
 
     def build_fields(self) -> None:
@@ -516,7 +504,5 @@ __all__ = [
     "EnrollmentGroupRegistrationForm",
     "IndividualEnrollmentRegistrationForm",
     "IotHubsForm",
-    "SignInForm",
     "WizardTabForm",
-    "forms",
 ]

@@ -1,10 +1,10 @@
 """Form of the Shared access policies page (`Add`). Rules live in services/policies.py."""
 
-from crispy_forms.helper import FormHelper
 from django import forms
 
-from .models import SharedAccessPolicy
-from .services.policies import check_policy_name
+from ..models import SharedAccessPolicy
+from ..services.policies import check_policy_name
+from .base import embedded_helper
 
 
 class SharedAccessPolicyForm(forms.Form):
@@ -26,6 +26,4 @@ class SharedAccessPolicyForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
+        self.helper = embedded_helper()

@@ -1,0 +1,25 @@
+"""What the portal's views share: where to send the user next, and how a message lists names."""
+
+from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def safe_next(request: HttpRequest, default: str = "") -> str:
+    """The request's `next` (POST, else GET) when it names a URL of this site, else `default`.
+
+    Any other host or scheme (an open redirect, `https` downgraded to `http`) gives `default`.
+    """
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+NAMES_SHOWN = 10
+
+
+def name_list(names: list[str]) -> str:
+    """Names for a message, comma-separated: the first NAMES_SHOWN, then `…` when there are more."""
+    return ", ".join(names[:NAMES_SHOWN]) + (" …" if len(names) > NAMES_SHOWN else "")
