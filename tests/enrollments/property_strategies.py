@@ -1,4 +1,5 @@
-"""Hypothesis strategies shared by the property tests (tests/enrollments/test_property_*.py).
+"""Hypothesis strategies shared by the property tests (`test_enrollments_properties.py` of services/,
+`test_wizard_properties.py` of views/).
 
 Each strategy mixes values that follow a DPS rule, values right at its limits and arbitrary ones,
 so that both successes and refusals occur. `http=True` variants leave out unpaired surrogates,

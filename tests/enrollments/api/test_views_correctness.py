@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import hashes
 
 from enrollments.models import EnrollmentGroup, IndividualEnrollment, LinkedIotHub
 
-from .test_api import SYM, assert_error, create
+from .test_views import SYM, assert_error, create
 
 pytestmark = pytest.mark.django_db
 

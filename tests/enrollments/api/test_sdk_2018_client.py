@@ -160,7 +160,7 @@ def test_the_2018_client_creates_reads_queries_and_deletes(old_client):
 
     RegistrationRecord.objects.create(registration_id="old-dev-9", enrollment_group_name="old-grp")
     # (The client's own create_registration_state_query cannot run: 1.2.0 passes `raw` twice to the
-    # generated method, a TypeError before any request; the registration query is covered by test_api.)
+    # generated method, a TypeError before any request; the registration query is covered by test_views.py.)
     assert old_client.get_registration_state("old-dev-9").registration_id == "old-dev-9"
 
     result = old_client.run_bulk_operation(

@@ -8,9 +8,9 @@ from django.template.loader import render_to_string
 
 from enrollments.models import EnrollmentGroup, ProvisioningService
 from enrollments.services.enrollments import enrollment_group_create
-from tests.enrollments.test_details_views import open_page
-from tests.enrollments.test_property_wizard import TAB_FIELDS
-from tests.enrollments.test_wizard_views import HX, REGISTRATION, start, tab_url
+from tests.enrollments.views.test_details import open_page
+from tests.enrollments.views.test_wizard import HX, REGISTRATION, start, tab_url
+from tests.enrollments.views.test_wizard_properties import TAB_FIELDS
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.test import Client
 
 from enrollments.api import views
 from enrollments.models import IndividualEnrollment, SharedAccessPolicy
-from tests.enrollments.test_concurrency import sqlite_file  # noqa: F401 - fixture
+from tests.enrollments.services.test_enrollments_concurrency import sqlite_file  # noqa: F401 - fixture
 
 from .conftest import token_for
 

@@ -9,7 +9,7 @@ from enrollments.forms.wizard import IndividualEnrollmentRegistrationForm
 from enrollments.models import IndividualEnrollment, WizardDraft
 from enrollments.services.enrollments import individual_enrollment_create
 from tests.conftest import make_certificate
-from tests.enrollments.test_wizard_views import HX, post_tab, start, tab_url
+from tests.enrollments.views.test_wizard import HX, post_tab, start, tab_url
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from enrollments.models import EnrollmentGroup
 from enrollments.services.enrollments import enrollment_group_create, individual_enrollment_create
-from tests.enrollments.test_details_views import form_data, open_page
-from tests.enrollments.test_property_wizard import TAB_FIELDS
-from tests.enrollments.test_wizard_views import HX, REGISTRATION, hub, start, tab_url
+from tests.enrollments.views.test_details import form_data, open_page
+from tests.enrollments.views.test_wizard import HX, REGISTRATION, hub, start, tab_url
+from tests.enrollments.views.test_wizard_properties import TAB_FIELDS
 
 pytestmark = pytest.mark.django_db
 
