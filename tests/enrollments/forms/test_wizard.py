@@ -157,11 +157,6 @@ def test_labels_are_the_contracts_words_with_the_marker_outside():
     assert 'Group name</label><span class="required-marker" aria-hidden="true">' in html
 
 
-def test_sign_in_form_keeps_its_labels():
-    form = SignInForm()
-    assert form.fields["username"].label == "Username" and form.fields["password"].label == "Password"
-
-
 # --- Registration + provisioning (individual enrollment) ------------------------------------
 
 

@@ -714,3 +714,105 @@ def test_the_service_default_option_names_the_services_current_default(admin_cli
     group = enrollment_group_create(enrollment_group_id="g", attestation_type="symmetricKey")
     html, _ = open_page(admin_client, group.get_absolute_url())
     assert _selected_option(html, "allocation_policy") == ("", "Service default (Lowest latency)")
+
+
+# --- read-only display -------------------------------------------------------------------------------
+
+
+def test_group_details_show_everything_read_only_with_keys_masked(admin_client):
+    group = enrollment_group_create(enrollment_group_id="grp-1", attestation_type="symmetricKey")
+    response = admin_client.get(reverse("enrollments:enrollment_group_detail", args=["GRP-1"]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "grp-1" in html and "Symmetric key" in html and "••••" in html
+    assert group.primary_key not in html and group.secondary_key not in html
+    # Since issue 3 the details page is in edit mode; the keys are still no form fields (Show/Copy only).
+    assert 'name="primary_key"' not in html and 'name="secondary_key"' not in html
+
+
+def test_group_details_show_certificate_info(admin_client, ca_certificate_pem):
+    from enrollments.attestation.x509 import parse_certificate
+
+    info = parse_certificate(ca_certificate_pem)
+    enrollment_group_create(enrollment_group_id="x", attestation_type="x509", signing_certificates={"primary": info})
+    html = admin_client.get(reverse("enrollments:enrollment_group_detail", args=["x"])).content.decode()
+    for text in (info.subject_name, info.sha1_thumbprint, info.sha256_thumbprint, "Valid until (UTC)"):
+        assert text in html
+
+
+def test_individual_details_mask_keys(admin_client):
+    enrollment = individual_enrollment_create(registration_id="dev-1", attestation_type="symmetricKey")
+    html = admin_client.get(reverse("enrollments:individual_enrollment_detail", args=["dev-1"])).content.decode()
+    assert "dev-1" in html and "••••" in html and enrollment.primary_key not in html
+
+
+def test_details_of_unknown_enrollment_is_404(admin_client):
+    assert admin_client.get(reverse("enrollments:enrollment_group_detail", args=["nope"])).status_code == 404
+    assert admin_client.get(reverse("enrollments:individual_enrollment_detail", args=["nope"])).status_code == 404
+
+
+# --- a typed NUL (U+0000) is never a 500 and never lost ----------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("initial_twin_tags", '{"a": "\x00"}'),
+        ("initial_twin_desired_properties", '{"a\x00": 1}'),
+        ("device_id", "dev\x00"),
+        ("webhook_url", "https://example.com/api?code=a\x00b"),
+        ("api_version", "2021\x00"),
+    ],
+)
+def test_details_save_with_a_nul_is_a_field_error(admin_client, field, value):
+    """The details page's Save path: a NUL is a field error next to its field, never a 500."""
+    enrollment = individual_enrollment_create(
+        registration_id="dev-1",
+        attestation_type="symmetricKey",
+        allocation_policy="custom",
+        webhook_url="https://example.com/api?code=secret",
+        api_version="2021-10-01",
+    )
+    url = reverse("enrollments:individual_enrollment_detail", args=["dev-1"])
+    data = {
+        "etag": enrollment.etag,
+        "_tab": "registration",
+        "provisioning_status": "on",
+        "reprovision_policy": enrollment.reprovision_policy,
+        "device_id": "",
+        "allocation_policy": "custom",
+        "webhook_url": "https://example.com/api?code=••••",
+        "api_version": "2021-10-01",
+        "initial_twin_tags": "{}",
+        "initial_twin_desired_properties": "{}",
+        field: value,
+    }
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "invalid-feedback" in html and 'aria-invalid="true"' in html
+    enrollment.refresh_from_db()
+    assert "\x00" not in json.dumps(
+        [enrollment.device_id, enrollment.webhook_url, enrollment.api_version, enrollment.initial_twin_tags]
+    )
+
+
+@pytest.mark.django_db
+def test_details_save_of_a_group_with_nul_in_tags(admin_client):
+    group = enrollment_group_create(enrollment_group_id="grp-1", attestation_type="symmetricKey")
+    url = reverse("enrollments:enrollment_group_detail", args=["grp-1"])
+    response = admin_client.post(
+        url,
+        {
+            "etag": group.etag,
+            "_tab": "device-settings",
+            "provisioning_status": "on",
+            "reprovision_policy": group.reprovision_policy,
+            "allocation_policy": "hashed",
+            "initial_twin_tags": '{"a": "\x00"}',
+            "initial_twin_desired_properties": "{}",
+        },
+    )
+    assert response.status_code == 200 and "invalid-feedback" in response.content.decode()
+    assert IndividualEnrollment.objects.count() == 0 and EnrollmentGroup.objects.get().initial_twin_tags in ({}, None)
