@@ -1,6 +1,6 @@
 """The sign-in form: the contract's labels."""
 
-from enrollments.forms import SignInForm
+from enrollments.forms.sign_in import SignInForm
 
 
 def test_sign_in_form_keeps_its_labels():

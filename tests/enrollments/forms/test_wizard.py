@@ -8,7 +8,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.datastructures import MultiValueDict
 
 from enrollments.attestation.x509 import parse_certificate
-from enrollments.forms.sign_in import SignInForm
 from enrollments.forms.wizard import (
     DeviceSettingsForm,
     EnrollmentGroupRegistrationForm,
