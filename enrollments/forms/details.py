@@ -22,7 +22,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from .. import constants, validators
+from .. import validators
 from ..choices import (
     REPROVISION_FLAGS,
     AllocationPolicy,
@@ -202,7 +202,6 @@ class DetailsIotHubsForm(IotHubsForm):
             self.fields["webhook_url"] = WebhookUrlField(
                 stored=self.stored_webhook_url,
                 label=field.label,
-                max_length=constants.WEBHOOK_URL_MAX_LENGTH + 64,
                 validators=[validators.validate_webhook_url],
                 help_text=field.help_text + " A code= key is shown as ••••; leave it so to keep it.",
             )

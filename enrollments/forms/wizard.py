@@ -16,7 +16,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
-from .. import constants, twin, validators
+from .. import twin, validators
 from ..attestation.x509 import (
     MAX_CERTIFICATE_BYTES,
     CertificateInfo,
@@ -190,12 +190,15 @@ class WizardTabForm(forms.Form):
                     self.add_error(name if name in self.fields else None, message)
 
 
+# Text fields take no max_length: each length limit is its validator's (one message per failure, in
+# DPS's words), and no HTML maxlength cuts a pasted value short without saying so.
+
+
 def device_id_field() -> forms.CharField:
     """`IoT Hub Device ID` (optional: blank means the registration ID), used by the wizard and the details page."""
     return forms.CharField(
         label="IoT Hub Device ID",
         required=False,
-        max_length=constants.DEVICE_ID_MAX_LENGTH + 64,
         validators=[validators.validate_device_id],
         help_text=DEVICE_ID_HELP,
     )
@@ -204,7 +207,6 @@ def device_id_field() -> forms.CharField:
 def _key_field(label: str) -> forms.CharField:
     return forms.CharField(
         label=label,
-        max_length=128,
         strip=True,
         validators=[validators.validate_symmetric_key],
         widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "off", "spellcheck": "false"}),
@@ -331,7 +333,6 @@ class EnrollmentGroupRegistrationForm(_RegistrationMixin, WizardTabForm):
             )
         self.fields["enrollment_group_id"] = forms.CharField(
             label="Group name",
-            max_length=constants.ENROLLMENT_GROUP_ID_MAX_LENGTH + 64,
             validators=[validators.validate_enrollment_group_id],
         )
         self._status_fields()
@@ -391,7 +392,6 @@ class IndividualEnrollmentRegistrationForm(_RegistrationMixin, WizardTabForm):
         else:
             self.fields["registration_id"] = forms.CharField(
                 label="Registration ID",
-                max_length=constants.REGISTRATION_ID_MAX_LENGTH + 64,
                 validators=[validators.validate_registration_id],
             )
         self.fields["device_id"] = device_id_field()
@@ -442,13 +442,11 @@ class IotHubsForm(WizardTabForm):
         if _value(self, "allocation_policy", AllocationPolicy.HASHED) == AllocationPolicy.CUSTOM:
             self.fields["webhook_url"] = forms.CharField(
                 label="Webhook URL",
-                max_length=constants.WEBHOOK_URL_MAX_LENGTH + 64,
                 validators=[validators.validate_webhook_url],
                 help_text="DPS calls this URL to choose the IoT hub for each device.",
             )
             self.fields["api_version"] = forms.CharField(
                 label="API version",
-                max_length=constants.API_VERSION_MAX_LENGTH,
                 validators=[validators.validate_api_version],
                 help_text="The API version of the webhook request, e.g. 2021-10-01.",
             )
