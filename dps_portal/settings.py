@@ -229,6 +229,14 @@ DPS_MAX_BULK_ITEMS = env_int("DPS_MAX_BULK_ITEMS", 1000)
 # Seconds a bulk operation may run before it stops and applies nothing (answering 503): keep it
 # below the server's worker timeout (gunicorn's default: 30 s) so no call is killed half-done.
 DPS_BULK_TIME_LIMIT = env_int("DPS_BULK_TIME_LIMIT", 20)
+# Longest lifetime of a service SAS token, in seconds: a token whose se (expiry) lies further ahead is
+# refused (default one year).
+DPS_MAX_SAS_LIFETIME = env_int("DPS_MAX_SAS_LIFETIME", 365 * 24 * 3600)
+# Largest request body of the service and device APIs, in bytes (default 10 MB): a larger one gets
+# DPS's JSON 413. Django refuses larger form bodies on the portal too; uploaded files are not counted
+# (each upload form checks its own file size).
+DPS_MAX_REQUEST_BODY = env_int("DPS_MAX_REQUEST_BODY", 10 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = DPS_MAX_REQUEST_BODY
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

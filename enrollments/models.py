@@ -35,7 +35,12 @@ from .pagination import SortKey
 def with_name(queryset: models.QuerySet, field: str, name: str) -> models.QuerySet:
     """`queryset` narrowed to rows whose `field` equals `name` ignoring case, written as
     `LOWER(field) = LOWER(name)` so the `Lower(field)` unique index answers it on both databases
-    (`__iexact` is `UPPER(…)` on PostgreSQL and `LIKE` on SQLite: a scan of the whole table)."""
+    (`__iexact` is `UPPER(…)` on PostgreSQL and `LIKE` on SQLite: a scan of the whole table).
+
+    A name holding NUL matches nothing: no stored name can hold it (the validators refuse it),
+    SQLite's LOWER() would cut the text at it (`dev\x00` would find `dev`) and PostgreSQL refuses it."""
+    if "\x00" in name:
+        return queryset.none()
     return queryset.alias(_name_key=Lower(field)).filter(_name_key=Lower(models.Value(name)))
 
 

@@ -31,7 +31,15 @@ MISSING_FIELD = "The SharedAccessSignature token has no {field}."
 BAD_EXPIRY = "The SharedAccessSignature token's se (expiry) is not a whole number of seconds since 1970."
 EXPIRED = "The SharedAccessSignature token expired. Create a new token."
 BAD_SIGNATURE = "The SharedAccessSignature token's signature does not match: check the policy name and key."
+TOO_LONG_LIVED = (
+    "The SharedAccessSignature token's se (expiry) is {away} away; this service accepts tokens that "
+    "expire within {limit} (DPS_MAX_SAS_LIFETIME). Create a token with a shorter lifetime."
+)
 WRONG_RESOURCE = "The SharedAccessSignature token's sr (resource URI) does not name this service's host."
+
+
+# Signs for a policy that does not exist, so that a wrong `skn` costs what a wrong key costs.
+_UNKNOWN_POLICY_KEY = base64.b64encode(bytes(POLICY_KEY_BYTES)).decode("ascii")
 
 
 class InvalidSasTokenError(DomainError):
@@ -128,24 +136,40 @@ def resource_matches(resource_uri: str, *, hosts: list[str], path: str = "") -> 
     return request_path.lower() == sr_path.lower() or request_path.lower().startswith(sr_path.lower() + "/")
 
 
-def verify_signature(token: SasToken, *, keys: list[str], now: float | None = None) -> None:
+def _duration(seconds: int) -> str:
+    """`400 days` from one day on, else `90 seconds`."""
+    if seconds >= 86400:
+        return f"{seconds // 86400:,} days"
+    return f"{seconds:,} seconds"
+
+
+def verify_signature(
+    token: SasToken, *, keys: list[str], now: float | None = None, max_lifetime: int | None = None
+) -> None:
     """Check a parsed token's expiry and its signature against any of `keys` (constant-time compare).
 
-    Raises InvalidSasTokenError (EXPIRED or BAD_SIGNATURE).
+    `max_lifetime` (seconds; None: no bound) refuses a token whose `se` lies further in the future,
+    so a leaked long-lived token cannot be used for decades. With no key (an unknown policy) the
+    work and the answer are those of a wrong signature.
+    Raises InvalidSasTokenError (EXPIRED, TOO_LONG_LIVED or BAD_SIGNATURE).
     """
-    if token.se <= int(now if now is not None else time.time()):
+    current = int(now if now is not None else time.time())
+    if token.se <= current:
         raise InvalidSasTokenError(EXPIRED)
+    if max_lifetime is not None and token.se - current > max_lifetime:
+        raise InvalidSasTokenError(
+            TOO_LONG_LIVED.format(away=_duration(token.se - current), limit=_duration(max_lifetime))
+        )
+    candidates = [key for key in keys if key]
     matched = False
-    for key in keys:
-        if not key:
-            continue
+    for key in candidates or [_UNKNOWN_POLICY_KEY] * 2:
         try:
             expected = sign(resource_uri=token.sr, expiry=token.se, key=key)
         except InvalidSasTokenError:
             continue
         # Compare every key, always, so timing does not tell which one matched.
         matched |= hmac.compare_digest(expected.encode("ascii"), token.sig.encode("utf-8", "replace"))
-    if not matched:
+    if not (matched and candidates):
         raise InvalidSasTokenError(BAD_SIGNATURE)
 
 

@@ -39,10 +39,13 @@ def overview_counts() -> dict[str, int]:
 
 
 def _filter_prefix(queryset: QuerySet, prefix: str | None) -> QuerySet:
-    """Keep rows whose `sort_key` starts with `prefix`, ignoring case, as an index range."""
+    """Keep rows whose `sort_key` starts with `prefix`, ignoring case, as an index range; none for
+    a prefix holding NUL (no ID holds it, and PostgreSQL refuses it in a query)."""
     prefix = normalize_prefix(prefix)
     if not prefix:
         return queryset
+    if "\x00" in prefix:
+        return queryset.none()
     low, high = prefix_range(prefix)
     queryset = queryset.filter(sort_key__gte=low)
     return queryset.filter(sort_key__lt=high) if high is not None else queryset
@@ -101,6 +104,8 @@ def registration_record_list(*, group: str = "", prefix: str = "", status: str =
     value, e.g. `failed`; blank: any); the (status, sort key) index serves it with the paging.
     """
     queryset = RegistrationRecord.objects.annotate(sort_key=SortKey("registration_id"))
+    if "\x00" in group:
+        return queryset.none()
     if group.strip():
         queryset = queryset.annotate(group_key=SortKey("enrollment_group_name")).filter(group_key=group.strip().lower())
     if status:
@@ -115,7 +120,10 @@ def registration_records_for_group(name: str) -> QuerySet[RegistrationRecord]:
 
 
 def registration_record_for_registration_id(registration_id: str) -> RegistrationRecord | None:
-    """The registration record of one device (registration IDs are unique ignoring case), or None."""
+    """The registration record of one device (registration IDs are unique ignoring case), or None
+    (also for an ID holding NUL, see models.with_name)."""
+    if "\x00" in registration_id:
+        return None
     return (
         RegistrationRecord.objects.annotate(sort_key=SortKey("registration_id"))
         .filter(sort_key=registration_id.lower())
@@ -233,7 +241,10 @@ def enrollment_by_name(model: type, name: str, *, related: bool = True):
 
 def registration_states_of_group(name: str) -> QuerySet[RegistrationRecord]:
     """The service API's `POST /registrations/{group}/query`: records whose kept group name, or
-    whose group, is `name` (any case); unordered (the API's paging orders them)."""
+    whose group, is `name` (any case); unordered (the API's paging orders them). None for a name
+    holding NUL (see models.with_name)."""
+    if "\x00" in name:
+        return RegistrationRecord.objects.none()
     return RegistrationRecord.objects.filter(
         Q(enrollment_group_name__iexact=name) | Q(enrollment_group__enrollment_group_id__iexact=name)
     )

@@ -3,8 +3,11 @@
 A request is authenticated by a service SAS token in `Authorization`: `skn` names a shared access
 policy, the signature verifies with its primary or secondary key, the token has not expired, and
 `sr` names this server (the host of DPS_PUBLIC_URL or the request's Host, case-insensitive, with or
-without `http(s)://`). Session sign-in is never accepted here. Each view lists the right it needs
-per method; a policy without it gets 403.
+without `http(s)://`), and `se` lies at most DPS_MAX_SAS_LIFETIME seconds ahead. A token naming no
+policy is answered exactly as one with a wrong signature, so policy names cannot be probed.
+Session sign-in is never accepted here. Each view maps every method it serves to the right it needs
+(HEAD needs what GET needs); a policy without it gets 403, and a method the view does not map never
+reaches a handler.
 """
 
 from django.conf import settings
@@ -12,9 +15,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
 from .. import sas
-from ..models import SharedAccessPolicy
+from ..models import SharedAccessPolicy, with_name
 
-UNKNOWN_POLICY = "The SharedAccessSignature token names no shared access policy of this service (skn)."
 LACKS_RIGHT = "The shared access policy “{policy}” lacks the {right} right needed for this operation."
 
 
@@ -31,10 +33,9 @@ class SasAuthentication(authentication.BaseAuthentication):
                 token.sr, hosts=[public_host, request.get_host().lower()], path=request.path_info
             ):
                 raise sas.InvalidSasTokenError(sas.WRONG_RESOURCE)
-            policy = SharedAccessPolicy.objects.filter(name__iexact=token.skn).first()
-            if policy is None:
-                raise sas.InvalidSasTokenError(UNKNOWN_POLICY)
-            sas.verify_signature(token, keys=[policy.primary_key, policy.secondary_key])
+            policy = with_name(SharedAccessPolicy.objects.all(), "name", token.skn).first()
+            keys = [policy.primary_key, policy.secondary_key] if policy is not None else []
+            sas.verify_signature(token, keys=keys, max_lifetime=settings.DPS_MAX_SAS_LIFETIME)
         except sas.InvalidSasTokenError as exc:
             raise exceptions.AuthenticationFailed(str(exc)) from exc
         return (None, policy)
@@ -43,16 +44,26 @@ class SasAuthentication(authentication.BaseAuthentication):
         return "SharedAccessSignature"
 
 
+def required_right(view, method: str) -> str | None:
+    """The right `view.required_rights` (`{"GET": "EnrollmentRead", ...}`) names for `method`; HEAD
+    is a GET without a body and needs GET's right. None: the view does not serve the method."""
+    rights = getattr(view, "required_rights", {})
+    method = method.upper()
+    return rights.get(method) or (rights.get("GET") if method == "HEAD" else None)
+
+
 class HasPolicyRight(permissions.BasePermission):
-    """Allow the request when the token's policy has the right the view names for the method
-    (`view.required_rights = {"GET": "EnrollmentRead", ...}`)."""
+    """Allow the request when the token's policy has the right the view names for the method;
+    a method the view names no right for is refused (fail closed)."""
 
     def has_permission(self, request, view) -> bool:
         policy = request.auth
         if not isinstance(policy, SharedAccessPolicy):
             raise exceptions.NotAuthenticated(sas.MISSING)
-        right = getattr(view, "required_rights", {}).get(request.method)
-        if right and not policy.has_right(right):
+        right = required_right(view, request.method)
+        if right is None:
+            raise exceptions.MethodNotAllowed(request.method)
+        if not policy.has_right(right):
             self.message = LACKS_RIGHT.format(policy=policy.name, right=right)
             return False
         return True

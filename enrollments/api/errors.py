@@ -8,6 +8,8 @@ follow the same scheme (HTTP status × 1000 + a number) and are ours.
 import logging
 import uuid
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404
@@ -35,6 +37,7 @@ NOT_ACCEPTABLE = 406000
 CONFLICT = 409000
 ENROLLMENT_EXISTS = 409201
 PRECONDITION_FAILED = 412002
+PAYLOAD_TOO_LARGE = 413000
 UNSUPPORTED_MEDIA_TYPE = 415000
 THROTTLED = 429000
 SERVICE_UNAVAILABLE = 503000
@@ -42,6 +45,10 @@ BULK_TIMED_OUT = 503001
 
 ENROLLMENT_EXISTS_MESSAGE = "Enrollment already exists."
 PRECONDITION_MESSAGE = "Precondition failed: the If-Match etag does not match the record's current etag."
+BODY_TOO_LARGE_MESSAGE = (
+    "The request body is larger than {limit:,} bytes, the most this service accepts (DPS_MAX_REQUEST_BODY). "
+    "Send a smaller body, e.g. fewer records per bulk operation."
+)
 # Seconds a client should wait before retrying a 503 (the `Retry-After` header).
 RETRY_AFTER_SECONDS = 10
 DATABASE_UNAVAILABLE_MESSAGE = (
@@ -106,6 +113,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF exception handler for the service API: every failure in the DPS error shape."""
     if isinstance(exc, ApiError):
         return error_response(exc.status_code, exc.error_code, exc.message, headers=exc.headers)
+    if isinstance(exc, RequestDataTooBig):
+        return error_response(
+            413, PAYLOAD_TOO_LARGE, BODY_TOO_LARGE_MESSAGE.format(limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        )
     if isinstance(exc, DatabaseError) and is_database_unavailable(exc):
         return database_unavailable_response()
     if isinstance(exc, EtagMismatchError):

@@ -36,10 +36,8 @@ def _page_size(request) -> int:
     raw_size = request.headers.get("x-ms-max-item-count")
     size = DEFAULT_PAGE_SIZE
     if raw_size not in (None, ""):
-        try:
-            size = int(raw_size)
-        except ValueError:
-            size = 0
+        # ASCII digits only: int() would also take "٣", "+5", " 5" and "1_0".
+        size = int(raw_size) if raw_size.isascii() and raw_size.isdigit() else 0
         if size < 1:
             raise ApiError(400, INVALID_BODY, "x-ms-max-item-count must be a positive whole number.")
         size = min(size, MAX_PAGE_SIZE)

@@ -14,11 +14,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import JsonResponse
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,12 +30,14 @@ from ..services import enrollments as services
 from ..services import quotas
 from ..services.registrations import registration_record_delete
 from . import errors, mapping, serializers, versions
-from .authentication import HasPolicyRight, SasAuthentication
+from .authentication import HasPolicyRight, SasAuthentication, required_right
 from .paging import paginate, paging_headers
+from .parsers import DpsJsonParser
 
 SUPPORTED_API_VERSIONS = versions.SUPPORTED
 BAD_API_VERSION = versions.UNSUPPORTED
 NOT_AN_OBJECT = "The request body must be a JSON object."
+METHOD_NOT_ALLOWED = "Method {method} is not allowed here; this path accepts {allowed}."
 NUL_CHARACTER = "{path}: text cannot contain the NUL character (\\u0000)."
 BAD_QUERY = "query: only “*”, “SELECT *” or “SELECT * FROM {what}” is supported: it returns every record, page by page."
 TOO_MANY = "{member}: at most {limit} items per bulk operation (Azure allows 10; this service allows {limit})."
@@ -103,12 +105,18 @@ ERRORS = {400: ERROR, 401: ERROR, 403: ERROR}
 
 
 class DpsApiView(APIView):
-    """Base of the service API views: SAS auth, policy rights, JSON only, DPS errors, api-version."""
+    """Base of the service API views: SAS auth, policy rights, JSON only, DPS errors, api-version.
+
+    A method the view maps to no right (`required_rights`; HEAD follows GET) is refused with 405 and
+    `Allow` before anything else is looked at, authentication included. Every answer carries
+    `Cache-Control: no-store`: PUT and attestationmechanism answers hold symmetric keys, and no
+    answer of this API may be kept by a proxy or a browser.
+    """
 
     authentication_classes = [SasAuthentication]
     permission_classes = [HasPolicyRight]
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [DpsJsonParser]
     content_negotiation_class = JsonOnlyNegotiation
     throttle_classes: list = []
     required_rights: dict[str, str] = {}
@@ -116,12 +124,29 @@ class DpsApiView(APIView):
     def get_exception_handler(self):
         return errors.exception_handler
 
+    @property
+    def allowed_methods(self) -> list[str]:
+        """The methods this path serves (DRF's `Allow` header): those with a right, and HEAD with GET."""
+        methods = list(self.required_rights)
+        return methods + ["HEAD"] if "GET" in methods and "HEAD" not in methods else methods
+
     def initial(self, request, *args, **kwargs):
+        if required_right(self, request.method) is None:
+            raise errors.ApiError(
+                405,
+                errors.METHOD_NOT_ALLOWED,
+                METHOD_NOT_ALLOWED.format(method=request.method[:20], allowed=", ".join(self.allowed_methods)),
+            )
         given = request.query_params.get("api-version", "")
         if given not in SUPPORTED_API_VERSIONS:
             raise errors.ApiError(400, errors.INVALID_API_VERSION, BAD_API_VERSION.format(given=given[:40]))
         request.dps_api_version = given
         super().initial(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
 
 
 def _reject_nul(value: Any, path: str) -> None:

@@ -50,7 +50,7 @@ def registration_records(request: HttpRequest) -> HttpResponse:
         request=PageRequest.from_query(request.GET),
         params={"group": group, "q": query, "status": status},
     )
-    group_exists = bool(group) and EnrollmentGroup.objects.filter(enrollment_group_id__iexact=group).exists()
+    group_exists = bool(group) and selectors.enrollment_by_name(EnrollmentGroup, group, related=False) is not None
     context = {
         "nav": "enrollments",
         "page": page,

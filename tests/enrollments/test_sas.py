@@ -120,3 +120,23 @@ def test_connection_string_host_keeps_http_scheme_only(url, host):
     assert sas.service_connection_string(public_url=url, policy_name="p", key="k") == (
         f"HostName={host};SharedAccessKeyName=p;SharedAccessKey=k"
     )
+
+
+def test_a_token_living_longer_than_the_maximum_is_refused():
+    token = sas.parse_sas_token(sas.generate_sas_token(resource_uri="h", key=KEY, policy_name="p", expiry=1_000_000))
+    sas.verify_signature(token, keys=[KEY], now=1_000_000 - 100, max_lifetime=100)
+    with pytest.raises(sas.InvalidSasTokenError) as error:
+        sas.verify_signature(token, keys=[KEY], now=1_000_000 - 101, max_lifetime=100)
+    assert str(error.value) == sas.TOO_LONG_LIVED.format(away="101 seconds", limit="100 seconds")
+    with pytest.raises(sas.InvalidSasTokenError, match="400 days away; .* within 365 days"):
+        sas.verify_signature(token, keys=[KEY], now=1_000_000 - 400 * 86400, max_lifetime=365 * 86400)
+
+
+def test_no_key_at_all_is_a_wrong_signature():
+    # An unknown policy: the work and the answer of a wrong key, even for a token signed with the stand-in key.
+    stand_in = base64.b64encode(bytes(32)).decode()
+    token = sas.parse_sas_token(sas.generate_sas_token(resource_uri="h", key=stand_in, expiry=2_000_000_000))
+    with pytest.raises(sas.InvalidSasTokenError, match="signature does not match"):
+        sas.verify_signature(token, keys=[], now=1_999_999_000)
+    with pytest.raises(sas.InvalidSasTokenError, match="signature does not match"):
+        sas.verify_signature(token, keys=["", ""], now=1_999_999_000)
