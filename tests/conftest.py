@@ -11,6 +11,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.vectors import vectors_path
+
 # Playwright's sync API keeps an asyncio loop running in the main thread; pytest-django's
 # database setup for live_server then raises SynchronousOnlyOperation without this.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -18,15 +20,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 os.environ.setdefault("DPS_DEVELOPMENT", "1")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-VECTORS_DIR = Path(os.environ.get("DPS_VECTORS_DIR", REPO_ROOT.parent / "shared" / "vectors"))
 
 
 @pytest.fixture(scope="session")
 def vectors_dir() -> Path:
-    """The shared test vectors (../shared/vectors, or DPS_VECTORS_DIR); skips where absent."""
-    if not (VECTORS_DIR / "vectors.json").is_file():
-        pytest.skip(f"test vectors not found at {VECTORS_DIR} (set DPS_VECTORS_DIR)")
-    return VECTORS_DIR
+    """The test vectors' folder: the shared vectors (../shared/vectors, or DPS_VECTORS_DIR) where
+    present, else an equivalent set made at run time (tests/vectors.py), so no test is skipped."""
+    return vectors_path()
 
 
 @pytest.fixture(scope="session")

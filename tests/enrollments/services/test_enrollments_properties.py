@@ -19,8 +19,8 @@ from enrollments.attestation.x509 import parse_certificate
 from enrollments.exceptions import InvalidTwinError
 from enrollments.models import CaCertificate, EnrollmentGroup, IndividualEnrollment, LinkedIotHub
 from enrollments.services.enrollments import enrollment_group_create, enrollment_update, individual_enrollment_create
-from tests.conftest import VECTORS_DIR
 from tests.enrollments import property_strategies as ps
+from tests.vectors import vectors_path
 
 pytestmark = pytest.mark.django_db
 
@@ -104,10 +104,8 @@ def hubs(db):
 
 @pytest.fixture(scope="module")
 def certificates():
-    if not (VECTORS_DIR / "vectors.json").is_file():
-        pytest.skip("test vectors not found")
     return {
-        name: parse_certificate((VECTORS_DIR / name).read_bytes())
+        name: parse_certificate((vectors_path() / name).read_bytes())
         for name in [
             "intermediate-ca.pem",
             "intermediate-ca-2.pem",

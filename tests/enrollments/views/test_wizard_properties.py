@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from enrollments.attestation.x509 import parse_certificate
 from enrollments.models import CaCertificate, LinkedIotHub, WizardDraft
-from tests.conftest import VECTORS_DIR
 from tests.enrollments import property_strategies as ps
+from tests.vectors import vectors_path
 
 pytestmark = pytest.mark.django_db
 
@@ -80,9 +80,7 @@ NEXT = {"registration": "iot-hubs", "iot-hubs": "device-settings", "device-setti
 
 @pytest.fixture(scope="module")
 def vector_files() -> dict[str, bytes]:
-    if not (VECTORS_DIR / "vectors.json").is_file():
-        pytest.skip("test vectors not found")
-    return {name: (VECTORS_DIR / name).read_bytes() for name in VECTOR_FILES}
+    return {name: (vectors_path() / name).read_bytes() for name in VECTOR_FILES}
 
 
 @pytest.fixture
