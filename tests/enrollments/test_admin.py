@@ -9,6 +9,7 @@ from enrollments.models import CaCertificate, EnrollmentGroup, LinkedIotHub, Reg
 from enrollments.services.certificates import ca_certificate_create
 from enrollments.services.enrollments import enrollment_group_create, individual_enrollment_create
 from enrollments.services.hubs import linked_iot_hub_create
+from tests.factories import RegistrationRecordFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,7 @@ def populated(ca_certificate_pem):
     )
     x509_group = enrollment_group_create(enrollment_group_id="grp-ca", attestation_type="x509", ca_primary=ca)
     individual = individual_enrollment_create(registration_id="dev-1", attestation_type="symmetricKey")
-    record = RegistrationRecord.objects.create(
+    record = RegistrationRecordFactory(
         registration_id="dev-9", enrollment_group=group, enrollment_group_name="grp-sym", status="assigned"
     )
     models.ProvisioningService.objects.get_current()

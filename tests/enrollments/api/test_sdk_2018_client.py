@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from enrollments.models import IndividualEnrollment, RegistrationRecord, SharedAccessPolicy
+from enrollments.models import IndividualEnrollment, SharedAccessPolicy
+from tests.factories import RegistrationRecordFactory
 
 provisioningserviceclient = pytest.importorskip("provisioningserviceclient")
 
@@ -158,7 +159,7 @@ def test_the_2018_client_creates_reads_queries_and_deletes(old_client):
     ids = [item.registration_id for page in query for item in page]
     assert sorted(ids) == ["old-dev-1", "old-dev-2", "old-dev-3", "old-dev-4"]
 
-    RegistrationRecord.objects.create(registration_id="old-dev-9", enrollment_group_name="old-grp")
+    RegistrationRecordFactory(registration_id="old-dev-9", enrollment_group_name="old-grp")
     # (The client's own create_registration_state_query cannot run: 1.2.0 passes `raw` twice to the
     # generated method, a TypeError before any request; the registration query is covered by test_views.py.)
     assert old_client.get_registration_state("old-dev-9").registration_id == "old-dev-9"

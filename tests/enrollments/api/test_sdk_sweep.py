@@ -15,6 +15,7 @@ from enrollments.models import (
     RegistrationRecord,
     SharedAccessPolicy,
 )
+from tests.factories import RegistrationRecordFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -226,7 +227,7 @@ def test_registration_states_get_delete_and_query_per_group(dps):
     )
     group = EnrollmentGroup.objects.get(enrollment_group_id="fleet")
     for i in range(5):
-        RegistrationRecord.objects.create(
+        RegistrationRecordFactory(
             registration_id=f"fleet-dev-{i}",
             enrollment_group=group,
             enrollment_group_name="fleet",
@@ -236,7 +237,7 @@ def test_registration_states_get_delete_and_query_per_group(dps):
             status="assigned",
             substatus="initialAssignment",
         )
-    RegistrationRecord.objects.create(registration_id="other-dev", enrollment_group_name="other")
+    RegistrationRecordFactory(registration_id="other-dev", enrollment_group_name="other")
 
     state = dps.device_registration_state.get(id="fleet-dev-0")
     assert state["assignedHub"] == "hub.azure-devices.net"

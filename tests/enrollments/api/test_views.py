@@ -8,9 +8,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from enrollments.models import EnrollmentGroup, IndividualEnrollment, LinkedIotHub, RegistrationRecord
+from enrollments.models import EnrollmentGroup, IndividualEnrollment
 from enrollments.models import SharedAccessPolicy as Policy
 from enrollments.services.enrollments import individual_enrollment_create
+from tests.factories import EnrollmentGroupFactory, LinkedIotHubFactory, RegistrationRecordFactory
 
 from .conftest import token_for
 
@@ -230,7 +231,7 @@ def test_if_match_on_a_missing_record_gives_412(api):
 
 
 def test_registration_delete_honours_if_match(api):
-    record = RegistrationRecord.objects.create(registration_id="r1", enrollment_group_name="g")
+    record = RegistrationRecordFactory(registration_id="r1", enrollment_group_name="g")
     assert_error(api.delete("/registrations/r1", headers={"If-Match": '"old"'}), 412)
     assert api.delete("/registrations/R1", headers={"If-Match": record.etag}).status_code == 204
 
@@ -335,10 +336,10 @@ def test_query_rejects_bad_paging_headers_and_queries(api):
 
 
 def test_registration_query_has_an_empty_body_and_item_type(api):
-    group = EnrollmentGroup.objects.create(enrollment_group_id="g", attestation_type="symmetricKey")
-    RegistrationRecord.objects.create(registration_id="a", enrollment_group=group, enrollment_group_name="g")
-    RegistrationRecord.objects.create(registration_id="b", enrollment_group_name="G")  # orphan of a deleted group
-    RegistrationRecord.objects.create(registration_id="c", enrollment_group_name="other")
+    group = EnrollmentGroupFactory(enrollment_group_id="g")
+    RegistrationRecordFactory(registration_id="a", enrollment_group=group, enrollment_group_name="g")
+    RegistrationRecordFactory(registration_id="b", enrollment_group_name="G")  # orphan of a deleted group
+    RegistrationRecordFactory(registration_id="c", enrollment_group_name="other")
     response = api.client.post(
         "/registrations/g/query?api-version=2021-10-01", headers={"Authorization": token_for(api.policy)}
     )
@@ -438,9 +439,7 @@ def test_bulk_group_items_are_each_atomic(api):
 
 
 def test_api_writes_are_portal_rows_and_portal_writes_are_api_records(api, admin_client):
-    hub = LinkedIotHub.objects.create(
-        host_name="hub-a.azure-devices.net", shared_access_key_name="o", shared_access_key="a2V5"
-    )
+    hub = LinkedIotHubFactory(host_name="hub-a.azure-devices.net", shared_access_key_name="o")
     create(api, "from-api", iotHubs=["HUB-A.azure-devices.net"], reprovisionPolicy={"updateHubAssignment": False})
     row = IndividualEnrollment.objects.get(registration_id="from-api")
     assert list(row.iot_hubs.all()) == [hub]

@@ -8,6 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 
 from enrollments.models import EnrollmentGroup, IndividualEnrollment, LinkedIotHub
+from tests.factories import LinkedIotHubFactory, RegistrationRecordFactory
 
 from .test_views import SYM, assert_error, create
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def _hub(host="hub-a.azure-devices.net") -> LinkedIotHub:
     key = base64.b64encode(b"k" * 32).decode()
-    return LinkedIotHub.objects.create(host_name=host, shared_access_key_name="iothubowner", shared_access_key=key)
+    return LinkedIotHubFactory(host_name=host, shared_access_key=key)
 
 
 def _signing_pem() -> str:
@@ -327,12 +328,12 @@ def test_registration_query_pages_by_keyset_too(api):
     from enrollments.models import RegistrationRecord
 
     for name in ["r1", "r3", "r5", "r7"]:
-        RegistrationRecord.objects.create(registration_id=name, enrollment_group_name="grp")
+        RegistrationRecordFactory(registration_id=name, enrollment_group_name="grp")
 
     def change(page):
         if page == 1:
             RegistrationRecord.objects.filter(registration_id="r1").delete()
-            RegistrationRecord.objects.create(registration_id="r0", enrollment_group_name="grp")
+            RegistrationRecordFactory(registration_id="r0", enrollment_group_name="grp")
 
     ids = [r["registrationId"] for r in _iterate(api, "/registrations/grp/query", between=change)]
     assert ids == ["r1", "r3", "r5", "r7"]

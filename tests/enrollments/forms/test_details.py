@@ -8,6 +8,7 @@ from django.http import QueryDict
 from enrollments.forms.details import EnrollmentDetailsForms, initial_values
 from enrollments.models import LinkedIotHub, ProvisioningService
 from enrollments.services.enrollments import enrollment_group_create, individual_enrollment_create
+from tests.factories import LinkedIotHubFactory
 
 STORED = "https://fn.example.net/api/alloc?code=Ab%2Fc%3D%3D&x=a+b&Code=second&empty=&x=dup#frag"
 
@@ -16,7 +17,7 @@ STORED = "https://fn.example.net/api/alloc?code=Ab%2Fc%3D%3D&x=a+b&Code=second&e
 
 
 def _hub(name: str) -> LinkedIotHub:
-    return LinkedIotHub.objects.create(host_name=name, shared_access_key_name="o", shared_access_key="a2V5")
+    return LinkedIotHubFactory(host_name=name, shared_access_key_name="o")
 
 
 def _as_posted(enrollment, **edits) -> QueryDict:

@@ -14,8 +14,9 @@ from enrollments.forms.wizard import (
     IndividualEnrollmentRegistrationForm,
     IotHubsForm,
 )
-from enrollments.models import CaCertificate, EnrollmentGroup, LinkedIotHub
+from enrollments.models import CaCertificate, LinkedIotHub
 from tests.conftest import make_certificate
+from tests.factories import EnrollmentGroupFactory, LinkedIotHubFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,7 @@ def upload(content: bytes, name: str = "cert.pem") -> SimpleUploadedFile:
 
 
 def hub(host: str) -> LinkedIotHub:
-    return LinkedIotHub.objects.create(host_name=host, shared_access_key_name="o", shared_access_key="a2V5")
+    return LinkedIotHubFactory(host_name=host, shared_access_key_name="o")
 
 
 # --- Registration + provisioning (enrollment group) -----------------------------------------
@@ -60,7 +61,7 @@ def test_group_name_is_required_and_checked():
 
 
 def test_group_name_must_be_new_ignoring_case():
-    EnrollmentGroup.objects.create(enrollment_group_id="Grp", attestation_type="symmetricKey")
+    EnrollmentGroupFactory(enrollment_group_id="Grp")
     assert "already exists" in group_form({"enrollment_group_id": "grp"}).errors["enrollment_group_id"][0]
 
 

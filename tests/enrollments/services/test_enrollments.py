@@ -5,15 +5,16 @@ from django.core.exceptions import ValidationError
 
 from enrollments.attestation.x509 import parse_certificate
 from enrollments.exceptions import EtagMismatchError
-from enrollments.models import EnrollmentCertificate, EnrollmentGroup, LinkedIotHub
+from enrollments.models import EnrollmentCertificate, EnrollmentGroup
 from enrollments.services.enrollments import enrollment_group_create, enrollment_update, individual_enrollment_create
 from tests.conftest import make_certificate
+from tests.factories import LinkedIotHubFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def hub(name="hub-a.azure-devices.net"):
-    return LinkedIotHub.objects.create(host_name=name, shared_access_key_name="iothubowner", shared_access_key="a2V5")
+    return LinkedIotHubFactory(host_name=name)
 
 
 def test_symmetric_key_group_gets_generated_64_byte_keys():

@@ -20,6 +20,7 @@ from enrollments.exceptions import InvalidTwinError
 from enrollments.models import CaCertificate, EnrollmentGroup, IndividualEnrollment, LinkedIotHub
 from enrollments.services.enrollments import enrollment_group_create, enrollment_update, individual_enrollment_create
 from tests.enrollments import property_strategies as ps
+from tests.factories import LinkedIotHubFactory
 from tests.vectors import vectors_path
 
 pytestmark = pytest.mark.django_db
@@ -94,12 +95,7 @@ def hub_choices(hubs):
 
 @pytest.fixture
 def hubs(db):
-    return [
-        LinkedIotHub.objects.create(
-            host_name=f"hub-{i}.azure-devices.net", shared_access_key_name="o", shared_access_key="a2V5"
-        )
-        for i in range(3)
-    ]
+    return [LinkedIotHubFactory(host_name=f"hub-{i}.azure-devices.net", shared_access_key_name="o") for i in range(3)]
 
 
 @pytest.fixture(scope="module")

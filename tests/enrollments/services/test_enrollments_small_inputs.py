@@ -8,12 +8,13 @@ from django.urls import resolve
 
 from enrollments.models import EnrollmentGroup, IndividualEnrollment, LinkedIotHub
 from enrollments.services.enrollments import enrollment_group_create, individual_enrollment_create
+from tests.factories import LinkedIotHubFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def hub(name: str) -> LinkedIotHub:
-    return LinkedIotHub.objects.create(host_name=name, shared_access_key_name="iothubowner", shared_access_key="a2V5")
+    return LinkedIotHubFactory(host_name=name)
 
 
 def errors_of(call, **kwargs) -> dict[str, list[str]]:

@@ -9,6 +9,7 @@ from enrollments.services.enrollments import (
     enrollment_update,
     individual_enrollment_create,
 )
+from tests.factories import LinkedIotHubFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,7 @@ WEBHOOK = "https://fn.azurewebsites.net/api/alloc?code=Ab%2Fc%3D%3D&x=a+b&empty=
 
 
 def hub(name: str) -> LinkedIotHub:
-    return LinkedIotHub.objects.create(host_name=name, shared_access_key_name="iothubowner", shared_access_key="a2V5")
+    return LinkedIotHubFactory(host_name=name)
 
 
 def test_tpm_enrollment_with_the_vector_key_is_created(vectors):

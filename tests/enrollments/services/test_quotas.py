@@ -12,6 +12,7 @@ from enrollments.services.enrollments import (
     individual_enrollment_create,
 )
 from tests.conftest import make_certificate
+from tests.factories import RegistrationRecordFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -46,9 +47,9 @@ def test_individual_enrollment_quota(settings):
 def test_registration_quota_counts_orphans_of_deleted_groups(settings):
     settings.DPS_MAX_REGISTRATIONS = 2
     group = enrollment_group_create(enrollment_group_id="g", attestation_type="symmetricKey")
-    RegistrationRecord.objects.create(registration_id="d1", enrollment_group=group, enrollment_group_name="g")
+    RegistrationRecordFactory(registration_id="d1", enrollment_group=group, enrollment_group_name="g")
     quotas.check_registration_quota()
-    RegistrationRecord.objects.create(registration_id="d2", enrollment_group=group, enrollment_group_name="g")
+    RegistrationRecordFactory(registration_id="d2", enrollment_group=group, enrollment_group_name="g")
     enrollment_delete(enrollment=group)
     assert RegistrationRecord.objects.filter(enrollment_group__isnull=True).count() == 2
     with pytest.raises(ValidationError, match="2 registration records, the most allowed"):

@@ -14,6 +14,7 @@ from enrollments.exceptions import ETAG_MISMATCH
 from enrollments.models import EnrollmentGroup, IndividualEnrollment, LinkedIotHub, RegistrationRecord
 from enrollments.services.enrollments import enrollment_group_create, enrollment_update, individual_enrollment_create
 from enrollments.views import details as details_views
+from tests.factories import LinkedIotHubFactory, RegistrationRecordFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +88,7 @@ def form_data(html: str, form_id: str = "details-form") -> dict[str, list[str]]:
 
 
 def hub(name: str) -> LinkedIotHub:
-    return LinkedIotHub.objects.create(host_name=name, shared_access_key_name="iothubowner", shared_access_key="a2V5")
+    return LinkedIotHubFactory(host_name=name)
 
 
 def rich_group(name: str = "grp-1") -> EnrollmentGroup:
@@ -615,7 +616,7 @@ def test_delete_from_the_details_page_goes_back_to_the_list_with_a_message(admin
 
 def test_deleting_a_group_keeps_its_registration_records(admin_client):
     group = enrollment_group_create(enrollment_group_id="grp-1", attestation_type="symmetricKey")
-    RegistrationRecord.objects.create(
+    RegistrationRecordFactory(
         registration_id="dev-a", enrollment_group=group, enrollment_group_name="grp-1", status="assigned"
     )
     response = admin_client.post(reverse("enrollments:enrollment_group_delete", args=["grp-1"]))
@@ -628,7 +629,7 @@ def test_deleting_a_group_keeps_its_registration_records(admin_client):
 def test_group_registration_records_tab_lists_and_deletes_its_records(admin_client):
     group = enrollment_group_create(enrollment_group_id="grp-1", attestation_type="symmetricKey")
     other = enrollment_group_create(enrollment_group_id="grp-2", attestation_type="symmetricKey")
-    mine = RegistrationRecord.objects.create(
+    mine = RegistrationRecordFactory(
         registration_id="dev-a",
         enrollment_group=group,
         enrollment_group_name="grp-1",
@@ -636,7 +637,7 @@ def test_group_registration_records_tab_lists_and_deletes_its_records(admin_clie
         assigned_hub="h1.azure-devices.net",
         status="assigned",
     )
-    RegistrationRecord.objects.create(registration_id="dev-b", enrollment_group=other, enrollment_group_name="grp-2")
+    RegistrationRecordFactory(registration_id="dev-b", enrollment_group=other, enrollment_group_name="grp-2")
     url = reverse("enrollments:enrollment_group_detail_tab", args=["grp-1", "registration-records"])
     html = admin_client.get(url).content.decode()
     panel = html.split('id="panel-registration-records"')[1].split("</table>")[0]
@@ -656,7 +657,7 @@ def test_individual_registration_status_shows_its_record(admin_client):
     enrollment = individual_enrollment_create(registration_id="dev-1", attestation_type="symmetricKey")
     html = admin_client.get(enrollment.get_absolute_url()).content.decode()
     assert "This device has not registered yet." in html
-    RegistrationRecord.objects.create(
+    RegistrationRecordFactory(
         registration_id="dev-1",
         individual_enrollment=enrollment,
         device_id="dev-1",

@@ -16,6 +16,12 @@ from enrollments.models import (
     RegistrationRecord,
 )
 from enrollments.services.enrollments import enrollment_group_create, individual_enrollment_create
+from tests.factories import (
+    EnrollmentGroupFactory,
+    IndividualEnrollmentFactory,
+    LinkedIotHubFactory,
+    RegistrationRecordFactory,
+)
 
 GROUPS = reverse("enrollments:enrollment_group_list")
 INDIVIDUALS = reverse("enrollments:individual_enrollment_list")
@@ -30,7 +36,7 @@ def service():
 
 
 def _hub(name: str) -> LinkedIotHub:
-    return LinkedIotHub.objects.create(host_name=name, shared_access_key_name="iothubowner", shared_access_key="a2V5")
+    return LinkedIotHubFactory(host_name=name)
 
 
 def _bulk_individuals(n: int, prefix: str = "dev") -> None:
@@ -106,7 +112,7 @@ def test_group_list_shows_x509_attestation_label(admin_client):
 def test_individual_list_columns_and_registration_status(admin_client):
     first = individual_enrollment_create(registration_id="dev-1", attestation_type="symmetricKey", device_id="thermo")
     individual_enrollment_create(registration_id="dev-2", attestation_type="symmetricKey")
-    RegistrationRecord.objects.create(registration_id="dev-1", individual_enrollment=first, status="assigned")
+    RegistrationRecordFactory(registration_id="dev-1", individual_enrollment=first, status="assigned")
     html = admin_client.get(INDIVIDUALS).content.decode()
     for header in ["Registration ID", "Device ID", "Attestation", "Provisioning status", "Registration status"]:
         assert f'<th scope="col">{header}</th>' in html
@@ -122,7 +128,7 @@ def test_individual_list_columns_and_registration_status(admin_client):
 def test_filter_is_a_case_insensitive_prefix(admin_client):
     _bulk_individuals(3, "Sensor")
     _bulk_individuals(2, "pump")
-    IndividualEnrollment.objects.create(registration_id="my-sensor", attestation_type="symmetricKey")
+    IndividualEnrollmentFactory(registration_id="my-sensor")
     html = admin_client.get(INDIVIDUALS, {"q": "SENSOR-"}).content.decode()
     assert _rows(html) == ["Sensor-0000", "Sensor-0001", "Sensor-0002"]
     assert 'value="SENSOR-"' in html
@@ -244,14 +250,14 @@ def test_bulk_delete_ignores_an_offsite_next(admin_client):
 def test_bulk_delete_requires_post_and_sign_in(admin_client):
     url = reverse("enrollments:enrollment_group_bulk_delete")
     assert admin_client.get(url).status_code == 405
-    group = EnrollmentGroup.objects.create(enrollment_group_id="g", attestation_type="symmetricKey")
+    group = EnrollmentGroupFactory(enrollment_group_id="g")
     assert Client().post(url, {"pk": [group.pk]}).status_code == 302
     assert EnrollmentGroup.objects.count() == 1
 
 
 def test_deleting_a_group_keeps_its_registration_records(admin_client):
     group = enrollment_group_create(enrollment_group_id="Fleet-A", attestation_type="symmetricKey")
-    RegistrationRecord.objects.create(
+    RegistrationRecordFactory(
         registration_id="dev-9", enrollment_group=group, enrollment_group_name="Fleet-A", status="assigned"
     )
     response = admin_client.post(reverse("enrollments:enrollment_group_bulk_delete"), {"pk": [group.pk]}, follow=True)

@@ -11,6 +11,7 @@ from enrollments import selectors
 from enrollments.models import RegistrationRecord
 from enrollments.services.enrollments import enrollment_group_create, enrollments_delete
 from enrollments.services.registrations import registration_records_delete
+from tests.factories import RegistrationRecordFactory
 
 RECORDS = reverse("enrollments:registration_records")
 DELETE = reverse("enrollments:registration_records_delete")
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def _group_with_records(name="Fleet-A", ids=("dev-1", "dev-2")):
     group = enrollment_group_create(enrollment_group_id=name, attestation_type="symmetricKey")
     for rid in ids:
-        RegistrationRecord.objects.create(
+        RegistrationRecordFactory(
             registration_id=rid,
             enrollment_group=group,
             enrollment_group_name=name,
@@ -170,7 +171,7 @@ def _records_with_statuses():
         "pump-f2": "failed",
     }
     for rid, status in statuses.items():
-        RegistrationRecord.objects.create(
+        RegistrationRecordFactory(
             registration_id=rid, enrollment_group=group, enrollment_group_name="fleet-s", status=status
         )
     return statuses

@@ -8,8 +8,9 @@ from urllib.parse import urlencode
 import pytest
 from django.urls import reverse
 
-from enrollments.models import EnrollmentGroup, LinkedIotHub, WizardDraft
+from enrollments.models import EnrollmentGroup, WizardDraft
 from enrollments.services.enrollments import enrollment_group_create
+from tests.factories import LinkedIotHubFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +69,7 @@ REGISTRATION = {
 
 
 def hub(host):
-    return LinkedIotHub.objects.create(host_name=host, shared_access_key_name="o", shared_access_key="a2V5")
+    return LinkedIotHubFactory(host_name=host, shared_access_key_name="o")
 
 
 def test_htmx_request_gets_the_panel_only(admin_client):
@@ -406,9 +407,7 @@ def test_a_gone_draft_url_still_needs_sign_in(client):
     ],
 )
 def test_a_posted_nul_gives_a_field_error_and_is_kept(admin_client, kind, tab, field, value):
-    LinkedIotHub.objects.create(
-        host_name="hub-1.azure-devices.net", shared_access_key_name="o", shared_access_key="a2V5"
-    )
+    LinkedIotHubFactory(host_name="hub-1.azure-devices.net", shared_access_key_name="o")
     draft = start(admin_client, kind)
     data = {"allocation_policy": "custom"} if tab == "iot-hubs" else {}
     payload = {"_tab": tab, "_nav": "next", "_fields": ",".join([field, *data]), field: value, **data}

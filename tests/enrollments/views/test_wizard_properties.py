@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from enrollments.attestation.x509 import parse_certificate
 from enrollments.models import CaCertificate, LinkedIotHub, WizardDraft
 from tests.enrollments import property_strategies as ps
+from tests.factories import LinkedIotHubFactory
 from tests.vectors import vectors_path
 
 pytestmark = pytest.mark.django_db
@@ -85,12 +86,7 @@ def vector_files() -> dict[str, bytes]:
 
 @pytest.fixture
 def hubs(db) -> list[LinkedIotHub]:
-    return [
-        LinkedIotHub.objects.create(
-            host_name=f"hub-{i}.azure-devices.net", shared_access_key_name="o", shared_access_key="a2V5"
-        )
-        for i in range(2)
-    ]
+    return [LinkedIotHubFactory(host_name=f"hub-{i}.azure-devices.net", shared_access_key_name="o") for i in range(2)]
 
 
 @pytest.fixture
