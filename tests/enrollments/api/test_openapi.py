@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
 from dps_portal.wsgi import application
+from tests.hypothesis_profiles import scaled_examples
 
 from .conftest import token_for
 
@@ -70,7 +71,7 @@ def test_generated_requests_never_cause_a_server_error(owner, keep_db_connection
 
     @given(case=schema.as_strategy(generation_mode=mode, headers={"Authorization": token}))
     @settings(
-        max_examples=examples,
+        max_examples=scaled_examples(examples),
         deadline=None,
         derandomize=True,
         database=None,

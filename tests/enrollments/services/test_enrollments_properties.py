@@ -21,12 +21,13 @@ from enrollments.models import CaCertificate, EnrollmentGroup, IndividualEnrollm
 from enrollments.services.enrollments import enrollment_group_create, enrollment_update, individual_enrollment_create
 from tests.enrollments import property_strategies as ps
 from tests.factories import LinkedIotHubFactory
+from tests.hypothesis_profiles import scaled_examples
 from tests.vectors import vectors_path
 
 pytestmark = pytest.mark.django_db
 
 PROPERTY_SETTINGS = settings(
-    max_examples=1000,
+    max_examples=scaled_examples(1000),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -179,7 +180,7 @@ def stored_as_given(model, given: dict):
     return check
 
 
-def assert_both(outcomes: Counter, *, at_least: int = 1000) -> None:
+def assert_both(outcomes: Counter, *, at_least: int = scaled_examples(1000)) -> None:
     """Both outcomes occurred, over at least `at_least` examples (Hypothesis may skip duplicates)."""
     assert outcomes["success"] > 0 and outcomes["field error"] > 0, outcomes
     assert sum(outcomes.values()) >= at_least * 0.95, outcomes
@@ -423,7 +424,7 @@ def test_enrollment_update_never_fails_unexpectedly(kind, hubs, vectors):
 
     examples = 1000 if kind != "individual-tpm" else 300
 
-    @settings(PROPERTY_SETTINGS, max_examples=examples)
+    @settings(PROPERTY_SETTINGS, max_examples=scaled_examples(examples))
     @given(changes=update_mutations(hubs, tpm_key, individual=kind != "group"))
     def run(changes):
         changes = dict(changes)
@@ -437,4 +438,4 @@ def test_enrollment_update_never_fails_unexpectedly(kind, hubs, vectors):
             )
 
     run()
-    assert_both(outcomes, at_least=examples)
+    assert_both(outcomes, at_least=scaled_examples(examples))

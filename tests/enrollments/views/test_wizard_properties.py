@@ -21,13 +21,14 @@ from enrollments.attestation.x509 import parse_certificate
 from enrollments.models import CaCertificate, LinkedIotHub, WizardDraft
 from tests.enrollments import property_strategies as ps
 from tests.factories import LinkedIotHubFactory
+from tests.hypothesis_profiles import scaled_examples
 from tests.vectors import vectors_path
 
 pytestmark = pytest.mark.django_db
 
 HX = {"HX-Request": "true"}
 PROPERTY_SETTINGS = settings(
-    max_examples=1000,
+    max_examples=scaled_examples(1000),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -249,13 +250,13 @@ def test_group_registration_tab(admin_client, hubs, cas, vector_files, family):
     assert in_savepoint(lambda: next_outcome(wizard, "registration", GROUP_REGISTRATION)) == "success"
     outcomes: Counter = Counter()
 
-    @settings(PROPERTY_SETTINGS, max_examples=500)
+    @settings(PROPERTY_SETTINGS, max_examples=scaled_examples(500))
     @given(mutation=group_registration_mutations(vector_files, cas, family))
     def run(mutation):
         outcomes[in_savepoint(lambda: next_outcome(wizard, "registration", {**GROUP_REGISTRATION, **mutation}))] += 1
 
     run()
-    assert_both(outcomes, at_least=500)
+    assert_both(outcomes, at_least=scaled_examples(500))
 
 
 # --- registration tab: individual enrollment ------------------------------------------------------------------
@@ -312,14 +313,14 @@ def test_individual_registration_tab(admin_client, hubs, vector_files, vectors, 
     assert in_savepoint(lambda: next_outcome(wizard, "registration", INDIVIDUAL_REGISTRATION)) == "success"
     outcomes: Counter = Counter()
 
-    @settings(PROPERTY_SETTINGS, max_examples=500)
+    @settings(PROPERTY_SETTINGS, max_examples=scaled_examples(500))
     @given(mutation=individual_registration_mutations(vector_files, vectors["tpm"]["endorsement_key"], family))
     def run(mutation):
         data = {**INDIVIDUAL_REGISTRATION, **mutation}
         outcomes[in_savepoint(lambda: next_outcome(wizard, "registration", data))] += 1
 
     run()
-    assert_both(outcomes, at_least=500)
+    assert_both(outcomes, at_least=scaled_examples(500))
 
 
 # --- IoT hubs tab -----------------------------------------------------------------------------------------------
@@ -353,13 +354,13 @@ def test_iot_hubs_tab(admin_client, hubs, kind):
 
     examples = 1000 if kind == "group" else 300  # the same form: 1,000 on the group wizard
 
-    @settings(PROPERTY_SETTINGS, max_examples=examples)
+    @settings(PROPERTY_SETTINGS, max_examples=scaled_examples(examples))
     @given(mutation=iot_hubs_mutations(hubs))
     def run(mutation):
         outcomes[in_savepoint(lambda: next_outcome(wizard, "iot-hubs", {**base, **mutation}))] += 1
 
     run()
-    assert_both(outcomes, at_least=examples)
+    assert_both(outcomes, at_least=scaled_examples(examples))
 
 
 # --- Device settings tab ------------------------------------------------------------------------------------------
@@ -386,13 +387,13 @@ def test_device_settings_tab(admin_client, hubs, kind, family, examples):
     assert in_savepoint(lambda: next_outcome(wizard, "device-settings", base)) == "success"
     outcomes: Counter = Counter()
 
-    @settings(PROPERTY_SETTINGS, max_examples=examples)
+    @settings(PROPERTY_SETTINGS, max_examples=scaled_examples(examples))
     @given(mutation=device_settings_mutations(family))
     def run(mutation):
         outcomes[in_savepoint(lambda: next_outcome(wizard, "device-settings", {**base, **mutation}))] += 1
 
     run()
-    assert_both(outcomes, at_least=examples)
+    assert_both(outcomes, at_least=scaled_examples(examples))
 
 
 # --- Review + create --------------------------------------------------------------------------------------------
@@ -429,14 +430,14 @@ def test_review_create(admin_client, hubs, cas, vector_files):
     assert in_savepoint(lambda: create_outcome(wizard, "registration", GROUP_REGISTRATION)) == "success"
     outcomes: Counter = Counter()
 
-    @settings(PROPERTY_SETTINGS, max_examples=400)
+    @settings(PROPERTY_SETTINGS, max_examples=scaled_examples(400))
     @given(change=any_tab_mutation(hubs, vector_files, cas))
     def run(change):
         tab, data = change
         outcomes[in_savepoint(lambda: create_outcome(wizard, tab, data))] += 1
 
     run()
-    assert_both(outcomes, at_least=400)
+    assert_both(outcomes, at_least=scaled_examples(400))
 
 
 @pytest.mark.parametrize(
