@@ -6,6 +6,7 @@ DJANGO_SECRET_KEY and DATABASE_URL.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -110,6 +111,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # BEGIN IMMEDIATE takes the write lock up front, so two concurrent writers queue (timeout in
     # seconds) instead of failing with "database is locked" on lock upgrade.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
+    # Tests get a file, not `:memory:`, so a second process (a listener, a worker) can open the same
+    # test database: one per test run (process id) in the temporary folder; DPS_TEST_DB_PATH moves it.
+    DATABASES["default"].setdefault("TEST", {}).setdefault(
+        "NAME",
+        os.environ.get("DPS_TEST_DB_PATH") or os.path.join(tempfile.gettempdir(), f"dps-test-{os.getpid()}.sqlite3"),
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
