@@ -62,7 +62,7 @@ def sqlite_file(tmp_path):
     return use_file
 
 
-def _race(monkeypatch, *, use_connection=None) -> tuple[list, bool]:
+def _race(*, use_connection=None) -> tuple[list, bool]:
     """Both creates at once; returns (outcome per thread, whether they really overlapped)."""
     start = threading.Barrier(2, timeout=10)
     lock = threading.Lock()
@@ -131,7 +131,7 @@ def _group_names(use_connection=None) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_same_name_different_case_at_once_one_wins_the_other_gets_a_field_error(monkeypatch, request):
+def test_same_name_different_case_at_once_one_wins_the_other_gets_a_field_error(request):
     use_connection = None
     if _is_sqlite():
         if (connection.settings_dict.get("OPTIONS") or {}).get("transaction_mode", "").upper() != "IMMEDIATE":
@@ -139,7 +139,7 @@ def test_same_name_different_case_at_once_one_wins_the_other_gets_a_field_error(
         use_connection = request.getfixturevalue("sqlite_file")
     overlapped_rounds = 0
     for _round in range(ROUNDS):
-        outcomes, overlapped = _race(monkeypatch, use_connection=use_connection)
+        outcomes, overlapped = _race(use_connection=use_connection)
         _check_one_round(outcomes)
         [winner] = [o for o in outcomes if isinstance(o, EnrollmentGroup)]
         assert _group_names(use_connection) == [winner.enrollment_group_id]
