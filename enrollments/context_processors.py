@@ -2,11 +2,11 @@
 
 from django.http import HttpRequest
 
+from .models import ProvisioningService
+
 
 def provisioning_service(request: HttpRequest) -> dict:
-    """`service`: the provisioning service (name, ID scope), lazily, only on portal pages."""
+    """`service`: the provisioning service (name, ID scope), only on portal pages."""
     if not request.path.startswith("/portal/"):
         return {}
-    from .models import ProvisioningService
-
     return {"service": ProvisioningService.objects.get_current()}

@@ -23,13 +23,15 @@ from .choices import (
     AllocationPolicy,
     AttestationType,
     CertificateSlot,
+    GroupAttestation,
     ProvisioningStatus,
     RegistrationStatus,
     RegistrationSubstatus,
     reprovision_policy_from_flags,
 )
+from .expressions import SortKey
 from .fields import JsonTextField
-from .pagination import SortKey
+from .sas import generate_policy_key, public_host_name
 
 
 def with_name(queryset: models.QuerySet, field: str, name: str) -> models.QuerySet:
@@ -100,8 +102,6 @@ class ProvisioningService(models.Model):
     def service_endpoint(self) -> str:
         """The service API endpoint from DPS_PUBLIC_URL, as a connection string's HostName takes it:
         the bare host behind TLS (as on Azure), `http://host:port` for a plain-HTTP server."""
-        from .sas import public_host_name
-
         return public_host_name(settings.DPS_PUBLIC_URL)
 
     @property
@@ -334,8 +334,6 @@ class EnrollmentGroup(EnrollmentBase):
     @property
     def attestation_label(self) -> str:
         """The wizard's `Attestation` option this group was made with."""
-        from .choices import GroupAttestation
-
         if self.attestation_type == AttestationType.SYMMETRIC_KEY:
             return GroupAttestation.SYMMETRIC_KEY.label
         if self.uses_ca_references:
@@ -547,8 +545,6 @@ class WizardDraft(models.Model):
 
 
 def _new_policy_key() -> str:
-    from .sas import generate_policy_key
-
     return generate_policy_key()
 
 

@@ -6,7 +6,7 @@ greater than the last one shown" (`WHERE key > :after ORDER BY key LIMIT size + 
 on the key answers by seeking, whatever the page's depth; the total is a capped count
 (`COUNT(*)` over at most `COUNT_CAP + 1` rows, shown as "1,000+").
 
-The sort key is the name in lower case compared byte by byte (`SortKey`): registration IDs and group
+The sort key is the name in lower case compared byte by byte (`expressions.SortKey`): registration IDs and group
 names are unique ignoring case, so the key is unique and needs no tie-breaker. A case-insensitive
 prefix filter is the key range `prefix <= key < prefix_upper_bound(prefix)`, which the same index
 serves (a `LIKE 'abc%'` on an expression is not index-optimised by SQLite, and on PostgreSQL only
@@ -18,7 +18,7 @@ the pages `Next` walked forward over. That needs the exact number of matching ro
 page (only it) counts them all instead of up to the cap: still two queries, the count an index-only
 scan of the filtered range.
 
-Everything but `SortKey` and `keyset_paginate` is pure (no ORM) and unit-tested on its own.
+Everything but `keyset_paginate` is pure (no ORM) and unit-tested on its own.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import CharField, Func, QuerySet
+from django.db.models import QuerySet
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -35,23 +35,6 @@ PAGE_SIZE_CHOICES = (10, 20, 50, 100)
 COUNT_CAP = 1000
 # Past the last Unicode code point nothing can follow: such a prefix has no upper bound.
 _MAX_CODE_POINT = 0x10FFFF
-
-
-class SortKey(Func):
-    """`LOWER(column)` compared in byte (code point) order: the lists' sort and filter key.
-
-    SQLite compares text with the BINARY collation already, so this is plain `LOWER(x)` there, and
-    the unique constraints' `LOWER(...)` indexes serve it. On PostgreSQL it is
-    `(LOWER(x) COLLATE "C")`: byte order whatever the database's collation, so range comparisons,
-    `ORDER BY` and prefix ranges all use one btree index on that same expression.
-    """
-
-    function = "LOWER"
-    output_field = CharField()
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        sql, params = self.as_sql(compiler, connection, **extra_context)
-        return f'({sql} COLLATE "C")', params
 
 
 def normalize_prefix(raw: str | None) -> str:

@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from . import kinds
 from .attestation.x509_chain import CaCandidate, GroupCandidate, IndividualCandidate, thumbprint
 from .choices import AttestationType, RegistrationStatus
+from .expressions import SortKey
 from .models import (
     CaCertificate,
     EnrollmentCertificate,
@@ -17,9 +18,11 @@ from .models import (
     IndividualEnrollment,
     LinkedIotHub,
     RegistrationRecord,
+    SharedAccessPolicy,
+    WizardDraft,
     with_name,
 )
-from .pagination import SortKey, normalize_prefix, prefix_range
+from .pagination import normalize_prefix, prefix_range
 
 
 def overview_counts() -> dict[str, int]:
@@ -220,6 +223,9 @@ def _load_pem(pem: str) -> x509.Certificate:
     return x509.load_pem_x509_certificate(pem.encode("ascii"))
 
 
+# One enrollment or registration state by name (details pages, the service API).
+
+
 def enrollments_with_relations(model: type) -> QuerySet:
     """`model`'s rows (EnrollmentGroup or IndividualEnrollment) with their target hubs, certificates
     and (groups) CA references loaded alongside, for the details pages and the service API."""
@@ -248,3 +254,54 @@ def registration_states_of_group(name: str) -> QuerySet[RegistrationRecord]:
     return RegistrationRecord.objects.filter(
         Q(enrollment_group_name__iexact=name) | Q(enrollment_group__enrollment_group_id__iexact=name)
     )
+
+
+def enrollment_group_exists(name: str) -> bool:
+    """Whether an enrollment group is named `name` (any case)."""
+    return with_name(EnrollmentGroup.objects.all(), "enrollment_group_id", name).exists()
+
+
+def enrollment_names(model: type, pks: list[int]) -> list[str]:
+    """The names (group names or registration IDs) of `model`'s rows `pks`, in name order."""
+    id_field = kinds.BY_MODEL[model].id_field
+    return list(model.objects.filter(pk__in=pks).order_by(id_field).values_list(id_field, flat=True))
+
+
+# The portal's other pages: each reads its records here, in the order the page shows them.
+
+
+def linked_iot_hubs() -> QuerySet[LinkedIotHub]:
+    """The linked IoT hubs by host name (Linked IoT hubs page, the wizard's target hubs)."""
+    return LinkedIotHub.objects.order_by("host_name")
+
+
+def linked_iot_hub(pk: int) -> LinkedIotHub | None:
+    return LinkedIotHub.objects.filter(pk=pk).first()
+
+
+def linked_iot_hub_by_host_name(host_name: str) -> LinkedIotHub | None:
+    """The linked hub with this host name (any case), or None."""
+    return LinkedIotHub.objects.filter(host_name__iexact=host_name).first()
+
+
+def ca_certificates() -> QuerySet[CaCertificate]:
+    """The uploaded CA certificates by name (Certificates page, the wizard's CA choices)."""
+    return CaCertificate.objects.order_by("name")
+
+
+def ca_certificate(pk: int) -> CaCertificate | None:
+    return CaCertificate.objects.filter(pk=pk).first()
+
+
+def shared_access_policies() -> QuerySet[SharedAccessPolicy]:
+    """The service API's shared access policies by name."""
+    return SharedAccessPolicy.objects.order_by("name")
+
+
+def shared_access_policy(pk: int) -> SharedAccessPolicy | None:
+    return SharedAccessPolicy.objects.filter(pk=pk).first()
+
+
+def wizard_draft(pk) -> WizardDraft | None:
+    """An add-enrollment wizard's draft, or None (completed, expired, or never made)."""
+    return WizardDraft.objects.filter(pk=pk).first()

@@ -1,6 +1,9 @@
-"""What the portal's views share: where to send the user next, and how a message lists names."""
+"""What the portal's views share: where to send the user next, a 404 for a missing record, and how
+a message lists names."""
 
-from django.http import HttpRequest
+from typing import TypeVar
+
+from django.http import Http404, HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
@@ -23,3 +26,13 @@ NAMES_SHOWN = 10
 def name_list(names: list[str]) -> str:
     """Names for a message, comma-separated: the first NAMES_SHOWN, then `…` when there are more."""
     return ", ".join(names[:NAMES_SHOWN]) + (" …" if len(names) > NAMES_SHOWN else "")
+
+
+T = TypeVar("T")
+
+
+def found(record: T | None, what: str = "record") -> T:
+    """`record` (a selector's answer), or Http404 when it is None."""
+    if record is None:
+        raise Http404(f"No such {what}.")
+    return record

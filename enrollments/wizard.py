@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
+from . import selectors
 from .attestation.symmetric_keys import mask_secret
 from .attestation.x509 import CertificateInfo
 from .choices import (
@@ -52,7 +53,7 @@ from .kinds import (
     form_field,
     kind_of,
 )
-from .models import EnrollmentGroup, IndividualEnrollment, LinkedIotHub, ProvisioningService, WizardDraft
+from .models import EnrollmentGroup, IndividualEnrollment, ProvisioningService, WizardDraft
 from .services import enrollments as enrollment_services
 from .webhook_urls import mask_webhook_secret
 
@@ -118,7 +119,7 @@ def default_values(kind: str) -> dict[str, dict[str, list[str]]]:
             "reprovision_policy": [ReprovisionPolicy.MIGRATE],
         },
         IOT_HUBS: {
-            "iot_hubs": [str(pk) for pk in LinkedIotHub.objects.order_by("host_name").values_list("pk", flat=True)],
+            "iot_hubs": [str(pk) for pk in selectors.linked_iot_hubs().values_list("pk", flat=True)],
             "allocation_policy": [service.allocation_policy],
             "api_version": ["2021-10-01"],
         },
@@ -193,7 +194,7 @@ class EnrollmentWizard:
         values = {k: list(v) for k, v in self.values.get(slug, {}).items()}
         if slug == IOT_HUBS and "iot_hubs" in values:
             # Hubs unlinked since they were checked drop out instead of failing as an unknown choice.
-            linked = {str(pk) for pk in LinkedIotHub.objects.values_list("pk", flat=True)}
+            linked = {str(pk) for pk in selectors.linked_iot_hubs().values_list("pk", flat=True)}
             values["iot_hubs"] = [v for v in values["iot_hubs"] if v in linked]
         return MultiValueDict(values)
 
@@ -293,7 +294,7 @@ class EnrollmentWizard:
         Returns False when no hub has that host name."""
         if IOT_HUBS in self.touched:
             self.touched.remove(IOT_HUBS)
-        hub = LinkedIotHub.objects.filter(host_name__iexact=host_name).first()
+        hub = selectors.linked_iot_hub_by_host_name(host_name)
         if hub is not None:
             hubs = self.values.setdefault(IOT_HUBS, {}).setdefault("iot_hubs", [])
             if str(hub.pk) not in hubs:

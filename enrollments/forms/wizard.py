@@ -16,7 +16,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
-from .. import twin, validators
+from .. import selectors, twin, validators
 from ..attestation.x509 import (
     MAX_CERTIFICATE_BYTES,
     CertificateInfo,
@@ -36,7 +36,7 @@ from ..exceptions import (
     InvalidCertificateError,
     InvalidTwinError,
 )
-from ..models import CaCertificate, EnrollmentGroup, IndividualEnrollment, LinkedIotHub
+from ..models import EnrollmentGroup, IndividualEnrollment
 from ..services.enrollments import name_taken_message, secondary_cn_mismatch
 from .base import embedded_helper
 
@@ -324,7 +324,7 @@ class EnrollmentGroupRegistrationForm(_RegistrationMixin, WizardTabForm):
         elif attestation == GroupAttestation.X509_SIGNING:
             self._certificate_fields(require_ca=True, cn_is_registration_id=False)
         elif attestation == GroupAttestation.X509_CA:
-            certificates = CaCertificate.objects.order_by("name")
+            certificates = selectors.ca_certificates()
             self.fields["ca_primary"] = forms.ModelChoiceField(
                 label="Primary certificate", queryset=certificates, empty_label="Choose a certificate"
             )
@@ -431,7 +431,7 @@ class IotHubsForm(WizardTabForm):
     def build_fields(self) -> None:
         self.fields["iot_hubs"] = forms.ModelMultipleChoiceField(
             label="Target IoT hubs",
-            queryset=LinkedIotHub.objects.order_by("host_name"),
+            queryset=selectors.linked_iot_hubs(),
             required=False,
             widget=forms.CheckboxSelectMultiple,
             help_text=TARGET_HUBS_HELP,

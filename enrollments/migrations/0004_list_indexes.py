@@ -8,7 +8,7 @@ serve, so this migration adds those expression indexes there only. They are kept
 state on purpose: on SQLite they would duplicate the unique indexes.
 """
 
-import enrollments.pagination
+import enrollments.expressions
 from django.db import migrations, models
 
 PG_INDEXES = [
@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='registrationrecord',
-            index=models.Index(enrollments.pagination.SortKey('enrollment_group_name'), enrollments.pagination.SortKey('registration_id'), name='enrollments_rr_group_key_idx'),
+            index=models.Index(enrollments.expressions.SortKey('enrollment_group_name'), enrollments.expressions.SortKey('registration_id'), name='enrollments_rr_group_key_idx'),
         ),
         migrations.RunPython(create_pg_indexes, drop_pg_indexes, elidable=False),
     ]

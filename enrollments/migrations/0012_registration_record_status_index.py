@@ -2,7 +2,7 @@
 """The registration-records list's `Status` filter: an index on (status, sort key) so a status
 filter pages by seeking, as the group filter does (enrollments/pagination.py)."""
 
-import enrollments.pagination
+import enrollments.expressions
 from django.db import migrations, models
 
 
@@ -15,6 +15,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='registrationrecord',
-            index=models.Index(models.F('status'), enrollments.pagination.SortKey('registration_id'), name='enrollments_rr_status_key_idx'),
+            index=models.Index(models.F('status'), enrollments.expressions.SortKey('registration_id'), name='enrollments_rr_status_key_idx'),
         ),
     ]

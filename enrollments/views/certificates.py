@@ -5,22 +5,24 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from .. import selectors
 from ..forms.base import add_service_errors
 from ..forms.certificates import CaCertificateForm, VerificationCertificateForm
 from ..models import CaCertificate
 from ..services import certificates as certificate_services
+from ..web import found
 
 
 @login_required
 @require_GET
 def certificate_list(request: HttpRequest) -> HttpResponse:
     """Uploaded CA certificates: name, subject, thumbprint, expiry, status."""
-    certificates = CaCertificate.objects.order_by("name")
+    certificates = selectors.ca_certificates()
     return render(request, "enrollments/certificate_list.html", {"certificates": certificates, "nav": "certificates"})
 
 
@@ -69,7 +71,7 @@ def _render_detail(request: HttpRequest, certificate: CaCertificate, **context) 
 def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One certificate: subject, issuer, SHA-1 and SHA-256 thumbprints, serial, validity, status;
     for an unverified one, `Generate verification code` and `Verify` (proof of possession)."""
-    certificate = get_object_or_404(CaCertificate, pk=pk)
+    certificate = found(selectors.ca_certificate(pk), "certificate")
     return _render_detail(request, certificate)
 
 
@@ -77,7 +79,7 @@ def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def certificate_generate_code(request: HttpRequest, pk: int) -> HttpResponse:
     """A new one-time verification code, shown once in the page that answers (only its digest is kept)."""
-    certificate = get_object_or_404(CaCertificate, pk=pk)
+    certificate = found(selectors.ca_certificate(pk), "certificate")
     try:
         code = certificate_services.ca_certificate_generate_verification_code(certificate=certificate)
     except ValidationError as exc:
@@ -90,7 +92,7 @@ def certificate_generate_code(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def certificate_verify(request: HttpRequest, pk: int) -> HttpResponse:
     """Upload the verification certificate; Verified on success, else each cause next to the file field."""
-    certificate = get_object_or_404(CaCertificate, pk=pk)
+    certificate = found(selectors.ca_certificate(pk), "certificate")
     form = VerificationCertificateForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -107,7 +109,7 @@ def certificate_verify(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def certificate_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Delete a certificate (after the confirm dialog); refused with a message while groups use it."""
-    certificate = get_object_or_404(CaCertificate, pk=pk)
+    certificate = found(selectors.ca_certificate(pk), "certificate")
     name = certificate.name
     try:
         certificate_services.ca_certificate_delete(certificate=certificate)

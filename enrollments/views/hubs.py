@@ -6,16 +6,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from .. import selectors
 from ..forms.base import add_service_errors
 from ..forms.hubs import LinkedIotHubForm
-from ..models import LinkedIotHub
 from ..services import hubs as hub_services
-from ..web import safe_next
+from ..web import found, safe_next
 
 
 def with_linked_hub(url: str, host_name: str) -> str:
@@ -30,7 +30,7 @@ def with_linked_hub(url: str, host_name: str) -> str:
 @require_GET
 def linked_iot_hub_list(request: HttpRequest) -> HttpResponse:
     """The linked hubs: host name, location, allocation weight, apply allocation policy; `Delete` unlinks."""
-    hubs = LinkedIotHub.objects.order_by("host_name")
+    hubs = selectors.linked_iot_hubs()
     return render(request, "enrollments/linked_iot_hub_list.html", {"hubs": hubs, "nav": "linked_iot_hubs"})
 
 
@@ -67,7 +67,7 @@ def linked_iot_hub_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 def linked_iot_hub_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Unlink an IoT hub (after the confirm dialog); refused with a message while enrollments target it."""
-    hub = get_object_or_404(LinkedIotHub, pk=pk)
+    hub = found(selectors.linked_iot_hub(pk), "linked IoT hub")
     host_name = hub.host_name
     try:
         hub_services.linked_iot_hub_delete(hub=hub)

@@ -15,8 +15,7 @@ from dps_portal.htmx import htmx_partial
 
 from .. import selectors
 from ..choices import IndividualAttestation, RegistrationStatus
-from ..kinds import GROUP, INDIVIDUAL
-from ..models import EnrollmentGroup, IndividualEnrollment
+from ..kinds import GROUP, INDIVIDUAL, Kind
 from ..pagination import PAGE_SIZE_CHOICES, PageRequest, keyset_paginate
 from ..services.enrollments import enrollments_delete
 from ..web import name_list, safe_next
@@ -80,32 +79,30 @@ def _selected_pks(request: HttpRequest) -> list[int]:
     return [int(value) for value in request.POST.getlist("pk") if value.isdigit()]
 
 
-def _bulk_delete(request: HttpRequest, tab: str, model, name_field: str) -> HttpResponse:
-    spec = TABS[tab]
-    singular, plural = spec["noun"]
+def _bulk_delete(request: HttpRequest, kind: Kind) -> HttpResponse:
     pks = _selected_pks(request)
     if not pks:
-        messages.warning(request, NOTHING_SELECTED.format(noun=singular))
+        messages.warning(request, NOTHING_SELECTED.format(noun=kind.singular))
     else:
-        names = list(model.objects.filter(pk__in=pks).order_by(name_field).values_list(name_field, flat=True))
-        count = enrollments_delete(model=model, pks=pks)
-        shown = name_list(names)
-        messages.success(request, DELETED.format(count=count, noun=singular if count == 1 else plural, names=shown))
-    return redirect(safe_next(request, reverse(spec["url_name"])))
+        names = selectors.enrollment_names(kind.model, pks)
+        count = enrollments_delete(model=kind.model, pks=pks)
+        noun = kind.singular if count == 1 else kind.plural
+        messages.success(request, DELETED.format(count=count, noun=noun, names=name_list(names)))
+    return redirect(safe_next(request, kind.list_url()))
 
 
 @login_required
 @require_POST
 def enrollment_group_bulk_delete(request: HttpRequest) -> HttpResponse:
     """Delete the selected enrollment groups (POST `pk` list). Their registration records stay."""
-    return _bulk_delete(request, "groups", EnrollmentGroup, "enrollment_group_id")
+    return _bulk_delete(request, GROUP)
 
 
 @login_required
 @require_POST
 def individual_enrollment_bulk_delete(request: HttpRequest) -> HttpResponse:
     """Delete the selected individual enrollments (POST `pk` list)."""
-    return _bulk_delete(request, "individuals", IndividualEnrollment, "registration_id")
+    return _bulk_delete(request, INDIVIDUAL)
 
 
 def attestation_label(value: str) -> str:

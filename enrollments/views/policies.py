@@ -9,14 +9,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from .. import selectors
 from ..forms.policies import SharedAccessPolicyForm
 from ..models import SharedAccessPolicy
 from ..sas import public_host_name, service_connection_string
 from ..services import policies as policy_services
+from ..web import found
 
 MASK = "••••"
 
@@ -31,8 +33,7 @@ def _masked(policy: SharedAccessPolicy) -> str:
 @require_GET
 def shared_access_policy_list(request: HttpRequest) -> HttpResponse:
     """Every policy with its rights and masked primary/secondary connection strings."""
-    SharedAccessPolicy.objects.ensure_owner()
-    policies = SharedAccessPolicy.objects.order_by("name")
+    policies = selectors.shared_access_policies()
     rows = [{"policy": p, "masked": _masked(p)} for p in policies]
     return render(
         request,
@@ -49,7 +50,7 @@ def shared_access_policy_connection_string(request: HttpRequest, pk: int, slot: 
     with `view=masked` (HTMX, `Hide`) the masked field again, without the key."""
     if slot not in policy_services.KEY_SLOTS:
         raise Http404("No such key")
-    policy = get_object_or_404(SharedAccessPolicy, pk=pk)
+    policy = found(selectors.shared_access_policy(pk), "shared access policy")
     if request.htmx and request.GET.get("view") == "masked":
         return render(
             request,
@@ -72,7 +73,7 @@ def shared_access_policy_connection_string(request: HttpRequest, pk: int, slot: 
 @require_POST
 def shared_access_policy_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
     """Regenerate the primary or secondary key (`key` in the form), after the confirm dialog."""
-    policy = get_object_or_404(SharedAccessPolicy, pk=pk)
+    policy = found(selectors.shared_access_policy(pk), "shared access policy")
     slot = request.POST.get("key", "")
     if slot not in policy_services.KEY_SLOTS:
         messages.error(request, "Choose the primary or the secondary key to regenerate.")
@@ -109,7 +110,7 @@ def shared_access_policy_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 def shared_access_policy_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Delete a policy (not provisioningserviceowner), after the confirm dialog."""
-    policy = get_object_or_404(SharedAccessPolicy, pk=pk)
+    policy = found(selectors.shared_access_policy(pk), "shared access policy")
     try:
         policy_services.shared_access_policy_delete(policy=policy)
     except ValidationError as exc:

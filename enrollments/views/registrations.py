@@ -10,7 +10,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import selectors
 from ..choices import RegistrationStatus
-from ..models import EnrollmentGroup
 from ..pagination import PAGE_SIZE_CHOICES, PageRequest, keyset_paginate
 from ..services.registrations import registration_records_delete as delete_records
 from ..web import name_list, safe_next
@@ -50,7 +49,7 @@ def registration_records(request: HttpRequest) -> HttpResponse:
         request=PageRequest.from_query(request.GET),
         params={"group": group, "q": query, "status": status},
     )
-    group_exists = bool(group) and selectors.enrollment_by_name(EnrollmentGroup, group, related=False) is not None
+    group_exists = bool(group) and selectors.enrollment_group_exists(group)
     context = {
         "nav": "enrollments",
         "page": page,

@@ -24,6 +24,7 @@ from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from dps_portal.htmx import htmx_partial
 
+from .. import selectors
 from .. import wizard as wizard_module
 from ..kinds import FORM_TABS, IOT_HUBS, KINDS, REVIEW
 from ..models import WizardDraft
@@ -99,7 +100,7 @@ def _draft_gone(request: HttpRequest, kind: str) -> HttpResponse:
 def _tab(request: HttpRequest, kind: str, draft_id, tab: str) -> HttpResponse:
     if tab not in TAB_SLUGS:
         raise Http404("No such wizard tab.")
-    draft = WizardDraft.objects.filter(pk=draft_id).first()
+    draft = selectors.wizard_draft(draft_id)
     if draft is None:
         # Browser Back after Create, a bookmark, a second click on Create: nothing to show, but no 404.
         return _draft_gone(request, kind)

@@ -249,8 +249,8 @@ def _measure(database_urls: list[str], runs: int, conn_max_age: int) -> dict:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
+    from enrollments.expressions import SortKey
     from enrollments.models import IndividualEnrollment
-    from enrollments.pagination import SortKey
 
     settings.DEBUG = False  # as in production: no query log on every request
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
