@@ -38,8 +38,10 @@ test: install browser
 test-fast: install
 	$(VENV)/bin/pytest -q -m "not e2e"
 
+# ruff, then the import contracts of pyproject.toml [tool.importlinter] (the layers; domain modules import no ORM or HTTP).
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 
 # The list benchmark on SQLite, then the bulk benchmark on PostgreSQL: DATABASE_URL's server when it
 # is a PostgreSQL URL, else a throwaway one (.ci/with-postgres).
