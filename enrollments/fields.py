@@ -3,7 +3,7 @@
 `JsonTextField` keeps a JSON-serialisable value as JSON *text* in a text column, for values that
 must survive exactly as typed: PostgreSQL's `jsonb` (Django's JSONField) refuses the character
 U+0000 anywhere in a string, so a user who typed (or pasted) a NUL into a wizard field got a 500
-instead of the field's validation error (issue 4, "Nothing lost"). `json.dumps` writes every
+instead of the field's validation error (nothing typed is lost). `json.dumps` writes every
 control character, NUL included, as a `\\u0000`-style escape and (with `ensure_ascii`) every
 non-ASCII character as an escape too, so the column only ever holds printable ASCII that any
 database stores, and `json.loads` gives back exactly the value that was saved.

@@ -1,4 +1,4 @@
-"""Details pages in a browser (issue 3): edit and save, delete through the dialog, two people saving
+"""Details pages in a browser: edit and save, delete through the dialog, two people saving
 the same enrollment, keys shown only on `Show`."""
 
 import json

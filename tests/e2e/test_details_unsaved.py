@@ -1,4 +1,4 @@
-"""Details pages: unsaved edits survive a reload of the page (issue 4, "Nothing lost"), kept in the
+"""Details pages: unsaved edits survive a reload of the page (nothing lost), kept in the
 tab's sessionStorage under the enrollment and the etag the page was opened with."""
 
 import json

@@ -1,4 +1,4 @@
-"""Issue 4 in a real browser: an error on the first tab, found only after visiting the last one,
+"""The wizard's rules in a real browser: an error on the first tab, found only after visiting the last one,
 shown next to its field with every value on every tab intact, also after a reload; and a
 registration ID with every allowed special character reaching its details page."""
 

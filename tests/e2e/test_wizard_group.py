@@ -1,4 +1,4 @@
-"""The add-enrollment-group wizard in a real browser (issue 2: tests that must exist)."""
+"""The add-enrollment-group wizard in a real browser."""
 
 import re
 

@@ -1,4 +1,4 @@
-"""The add-individual-enrollment wizard in a real browser (issue 3: one enrollment of each kind)."""
+"""The add-individual-enrollment wizard in a real browser."""
 
 import re
 

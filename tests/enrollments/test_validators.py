@@ -1,4 +1,4 @@
-"""Unit tests for enrollments/validators.py: one test per DPS rule (dps-reference §2, issue 4)."""
+"""Unit tests for enrollments/validators.py: one test per DPS rule (dps-reference §2)."""
 
 import base64
 

@@ -1,5 +1,5 @@
 """`manage.py bench_enrollment_list` (`make bench`): server time and SQL queries of the Individual
-enrollments list at two table sizes (issue 3, Benchmark).
+enrollments list at two table sizes.
 
 Each size gets a fresh database (a temporary SQLite file, or with `--postgres URL` a throwaway
 PostgreSQL database) that a worker process migrates and seeds with `bulk_create` in batches (every

@@ -1,5 +1,5 @@
 """The real Azure DPS service SDK (azure-iot-deviceprovisioning 1.0.0b1) against this server:
-every operation of issue 5, over plain HTTP to pytest-django's live_server."""
+every service API operation, over plain HTTP to pytest-django's live_server."""
 
 import base64
 

@@ -1,5 +1,5 @@
 """Service API behaviour through the Django test client: status codes, headers, error shape,
-authentication, rights, If-Match, paging and bulk (issue 5)."""
+authentication, rights, If-Match, paging and bulk."""
 
 import base64
 import time

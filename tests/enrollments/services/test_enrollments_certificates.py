@@ -1,4 +1,4 @@
-"""Certificate rules (issue 4): encodings, refusals with distinct messages, used once, verified CAs.
+"""Certificate rules: encodings, refusals with distinct messages, used once, verified CAs.
 
 Parsing is attestation/x509.py; the rules that need the database are in services/enrollments.py.
 """

@@ -1,4 +1,4 @@
-"""Two people create the same group name at once, differing only in case (issue 4, "Nothing lost").
+"""Two people create the same group name at once, differing only in case (nothing lost).
 
 Exactly one create succeeds; the other gets the field error `… already exists (…).`, never an
 IntegrityError or a "database is locked" error (a 500). Each thread has its own database connection.

@@ -1,4 +1,4 @@
-"""Property-based tests of the service entry points (issue 4): start from a valid submission, mutate
+"""Property-based tests of the service entry points: start from a valid submission, mutate
 one field (or one allocation combination) at a time, and require either success, with what was
 given stored unchanged, or a ValidationError keyed by field, never any other exception.
 

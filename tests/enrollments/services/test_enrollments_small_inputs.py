@@ -1,4 +1,4 @@
-"""Issue 4 "Small inputs that must behave": each one a test, at the service (and database) level."""
+"""Small inputs that must behave: each one a test, at the service (and database) level."""
 
 import base64
 

@@ -1,4 +1,4 @@
-"""Issue 4 rules through create and update: TPM keys, twins exactly as JSON, nothing rewritten."""
+"""Enrollment rules through create and update: TPM keys, twins exactly as JSON, nothing rewritten."""
 
 import pytest
 from django.core.exceptions import ValidationError

@@ -1,4 +1,4 @@
-"""Webhook URL (issue 4): its query string kept byte for byte, its `code=` secret masked on display."""
+"""Webhook URL: its query string kept byte for byte, its `code=` secret masked on display."""
 
 import pytest
 from django.db import connection

@@ -1,5 +1,5 @@
 """A webhook URL's `code=` secret (an Azure Functions key) never appears in a read-only display:
-the wizard's Review tab, the read-only settings, the details page (issue 4: masked on display)."""
+the wizard's Review tab, the read-only settings, the details page (masked on display)."""
 
 import re
 

@@ -1,4 +1,4 @@
-"""Details pages (issue 3 items 3–5): edit mode, conditional Save, keys only on Show/Copy, Delete,
+"""Details pages: edit mode, conditional Save, keys only on Show/Copy, Delete,
 registration records. POSTs are built from the page's own form, as a browser would submit it."""
 
 import json
@@ -727,7 +727,7 @@ def test_group_details_show_everything_read_only_with_keys_masked(admin_client):
     html = response.content.decode()
     assert "grp-1" in html and "Symmetric key" in html and "••••" in html
     assert group.primary_key not in html and group.secondary_key not in html
-    # Since issue 3 the details page is in edit mode; the keys are still no form fields (Show/Copy only).
+    # The details page is in edit mode; the keys are still no form fields (Show/Copy only).
     assert 'name="primary_key"' not in html and 'name="secondary_key"' not in html
 
 

@@ -1,4 +1,4 @@
-"""Views of the add-individual-enrollment wizard (issue 3 item 1)."""
+"""Views of the add-individual-enrollment wizard."""
 
 import re
 

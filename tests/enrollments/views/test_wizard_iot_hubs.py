@@ -1,4 +1,4 @@
-"""IoT hubs tab of the wizard and of the details pages (issue 2 item 4, issue 4): no target hub
+"""IoT hubs tab of the wizard and of the details pages: no target hub
 checked means all linked hubs (Review: `All linked IoT hubs`); Static configuration still needs
 exactly one; a malformed API version is refused on the IoT hubs tab."""
 

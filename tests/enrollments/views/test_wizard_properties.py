@@ -1,4 +1,4 @@
-"""Property-based tests of the add-enrollment wizards through the Django test client (issue 4).
+"""Property-based tests of the add-enrollment wizards through the Django test client.
 
 Start from a valid submission of a tab, change one field at a time, post the tab with htmx
 (`HX-Request`) and `Next: …` (or `Create` on the review tab): the answer is always a 200 that either
