@@ -10,6 +10,9 @@ from enrollments.forms.sign_in import SignInForm
 
 from .health import healthz
 
+# Database unavailable: 503 (friendly page or DPS JSON); any other uncaught error: 500.html.
+handler500 = "dps_portal.outages.server_error"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="enrollments:overview", permanent=False)),
     path("portal/", include("enrollments.urls")),
