@@ -246,6 +246,8 @@ DPS_MAX_SAS_LIFETIME = env_int("DPS_MAX_SAS_LIFETIME", 365 * 24 * 3600)
 # (each upload form checks its own file size).
 DPS_MAX_REQUEST_BODY = env_int("DPS_MAX_REQUEST_BODY", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = DPS_MAX_REQUEST_BODY
+# Seconds an add-wizard draft lives untouched before it is removed (default one week).
+DPS_WIZARD_DRAFT_LIFETIME = env_int("DPS_WIZARD_DRAFT_LIFETIME", 7 * 24 * 3600)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

@@ -73,6 +73,11 @@ class Kind:
         return f"enrollments:{self.url_prefix}_add_tab"
 
     @property
+    def add_new_tab_url_name(self) -> str:
+        """The tab URLs of a wizard not stored yet (`…/add/<tab>/`): its first post stores it."""
+        return f"enrollments:{self.url_prefix}_add_new_tab"
+
+    @property
     def bulk_delete_url_name(self) -> str:
         return f"enrollments:{self.url_prefix}_bulk_delete"
 

@@ -41,6 +41,7 @@ urlpatterns = [
     path("certificates/<int:pk>/verify/", certificate_views.certificate_verify, name="certificate_verify"),
     path("certificates/<int:pk>/delete/", certificate_views.certificate_delete, name="certificate_delete"),
     path("enrollment-groups/add/", wizard.enrollment_group_add, name="enrollment_group_add"),
+    path("enrollment-groups/add/<slug:tab>/", wizard.enrollment_group_add_new_tab, name="enrollment_group_add_new_tab"),
     path(
         "enrollment-groups/add/<uuid:draft_id>/<slug:tab>/",
         wizard.enrollment_group_add_tab,
@@ -67,6 +68,11 @@ urlpatterns = [
         name="enrollment_group_delete",
     ),
     path("individual-enrollments/add/", wizard.individual_enrollment_add, name="individual_enrollment_add"),
+    path(
+        "individual-enrollments/add/<slug:tab>/",
+        wizard.individual_enrollment_add_new_tab,
+        name="individual_enrollment_add_new_tab",
+    ),
     path(
         "individual-enrollments/add/<uuid:draft_id>/<slug:tab>/",
         wizard.individual_enrollment_add_tab,

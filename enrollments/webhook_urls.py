@@ -3,8 +3,13 @@ is masked on display and kept byte for byte when the user does not touch it).
 
 The details page shows `mask_webhook_secret(stored)` in its `Webhook URL` input. What comes
 back is either that masked text unchanged (the stored URL is kept exactly), a URL the user edited but
-whose `code=` value still reads `••••` (the stored secret is put back in its place), or a new URL.
+whose `code=` value still reads `••••` (the stored secret is put back in its place, but only while the
+URL still points where the secret was meant to go: same scheme, host, port and path), or a new URL.
+Otherwise a details page could move the real key to another host: `https://legit.example/alloc?code=••••`
+edited to `https://attacker.example/collect?code=••••` must not send the legit key to the attacker.
 """
+
+from urllib.parse import urlsplit
 
 MASK = "••••"
 SECRET_PARAMETERS = frozenset({"code"})
@@ -53,14 +58,42 @@ def _secrets(url: str) -> list[str]:
     return values
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _endpoint(url: str) -> tuple | None:
+    """(scheme, host, port, path) of a URL, scheme and host in lower case and the port filled in
+    for http/https; None when the URL cannot be read (e.g. a port that is not a number)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme), parts.path
+
+
+def same_endpoint(url: str, other: str) -> bool:
+    """Whether two URLs have the same scheme, host, port and path (query and fragment may differ)."""
+    endpoint = _endpoint(url or "")
+    return endpoint is not None and endpoint == _endpoint(other or "")
+
+
+def secret_moved(submitted: str, stored: str) -> bool:
+    """Whether `submitted` keeps a masked `code=` of `stored` but points elsewhere (another scheme,
+    host, port or path), so the secret was not put back and must be typed again."""
+    return MASK in (submitted or "") and bool(_secrets(stored or "")) and not same_endpoint(submitted, stored)
+
+
 def unmask_webhook_secret(submitted: str, stored: str) -> str:
     """The URL to save for `submitted`, given the URL `stored` before the edit.
 
     - `submitted` equals the masked display of `stored`: returns `stored` itself (byte for byte).
     - a `code=` parameter of `submitted` still reads `••••`: the stored value of the `code=`
       parameter at the same position (first, second…) is put back; other characters stay as submitted.
-    - otherwise `submitted` unchanged. A mask with no stored secret to restore stays `••••` (callers
-      refuse it with `still_masked`).
+      Only when `submitted` has the same scheme, host, port and path as `stored` (same_endpoint).
+    - otherwise `submitted` unchanged. A mask with no stored secret to restore, or of a URL that now
+      points elsewhere, stays `••••` (callers refuse it with `still_masked`; `secret_moved` says which).
     """
     submitted = submitted or ""
     stored = stored or ""
@@ -68,6 +101,8 @@ def unmask_webhook_secret(submitted: str, stored: str) -> str:
         return submitted
     if stored and submitted == mask_webhook_secret(stored):
         return stored
+    if not same_endpoint(submitted, stored):
+        return submitted
     secrets = _secrets(stored)
     path, query, fragment = _split(submitted)
     if query is None:

@@ -21,6 +21,7 @@ field errors back to the tab that holds the field.
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import QueryDict
@@ -59,7 +60,6 @@ from .webhook_urls import mask_webhook_secret
 
 TAB_SLUGS = [*FORM_TABS, REVIEW]
 TABS: list[tuple[str, str]] = [(slug, TAB_LABELS[slug]) for slug in TAB_SLUGS]
-DRAFT_MAX_AGE = timedelta(days=7)
 FORM_FIELD_TAB = {
     **dict.fromkeys(
         [
@@ -127,10 +127,18 @@ def default_values(kind: str) -> dict[str, dict[str, list[str]]]:
     }
 
 
-def start_draft(*, kind: str, owner) -> WizardDraft:
-    """A new, empty wizard draft with the defaults. Drafts untouched for a week are removed."""
-    WizardDraft.objects.filter(last_updated_date_time_utc__lt=timezone.now() - DRAFT_MAX_AGE).delete()
-    return WizardDraft.objects.create(
+def remove_expired_drafts() -> int:
+    """Delete the drafts untouched for more than DPS_WIZARD_DRAFT_LIFETIME seconds (every user's);
+    run whenever a draft is stored for the first time. Returns how many were deleted."""
+    cutoff = timezone.now() - timedelta(seconds=settings.DPS_WIZARD_DRAFT_LIFETIME)
+    return WizardDraft.objects.filter(last_updated_date_time_utc__lt=cutoff).delete()[0]
+
+
+def new_draft(*, kind: str, owner) -> WizardDraft:
+    """A new, empty wizard draft with the defaults, NOT stored: opening a wizard writes nothing (a
+    cross-site `<img src=…/add/>` must not create rows). EnrollmentWizard.save() stores it on the
+    wizard's first post."""
+    return WizardDraft(
         kind=kind,
         owner=owner,
         data={
@@ -160,7 +168,14 @@ class EnrollmentWizard:
 
     # --- URLs and tabs -------------------------------------------------------------------
 
+    @property
+    def is_stored(self) -> bool:
+        """Whether the draft is in the database (False until the wizard's first post)."""
+        return not self.draft._state.adding
+
     def tab_url(self, slug: str) -> str:
+        if not self.is_stored:
+            return reverse(self.kind.add_new_tab_url_name, args=[slug])
         return reverse(self.kind.add_tab_url_name, args=[self.draft.pk, slug])
 
     def tabs(self) -> list[Tab]:
@@ -303,15 +318,23 @@ class EnrollmentWizard:
         self.save()
         return hub is not None
 
-    def touch_all(self) -> None:
+    def touch_all(self, *, save: bool = True) -> None:
+        """Count every tab as submitted (its errors shown); `save` stores that in the draft."""
         for slug in FORM_TABS:
             if slug not in self.touched:
                 self.touched.append(slug)
         self._forms.clear()
-        self.save()
+        if save:
+            self.save()
 
     def save(self) -> None:
+        """Store the draft: the first time (the wizard's first post) it is inserted, after the
+        expired drafts are removed; afterwards its values and time are updated."""
         self.draft.last_updated_date_time_utc = timezone.now()
+        if not self.is_stored:
+            remove_expired_drafts()
+            self.draft.save(force_insert=True)
+            return
         self.draft.save(update_fields=["data", "last_updated_date_time_utc"])
 
     # --- review ----------------------------------------------------------------------------

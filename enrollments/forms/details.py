@@ -32,7 +32,7 @@ from ..choices import (
 )
 from ..kinds import DEVICE_SETTINGS, FORM_TABS, IOT_HUBS, REGISTRATION, form_field
 from ..models import EnrollmentGroup, IndividualEnrollment, ProvisioningService
-from ..webhook_urls import mask_webhook_secret, still_masked, unmask_webhook_secret
+from ..webhook_urls import mask_webhook_secret, secret_moved, still_masked, unmask_webhook_secret
 from .wizard import (
     TARGET_HUBS_HELP,
     X509_REGISTRATION_ID_HELP,
@@ -50,6 +50,10 @@ SERVICE_DEFAULT_HELP = (
 )
 HUBS_SAVED_EMPTY = "Saved with no hub checked: this enrollment uses every linked IoT hub."
 WEBHOOK_MASK_LEFT = "The webhook URL still shows a masked code= key (••••) that cannot be restored: type the key again."
+WEBHOOK_MASK_MOVED = (
+    "The webhook URL now points elsewhere (its scheme, host, port or path changed), so the saved code= key "
+    "is not carried over to it: replace •••• with the key for the new address."
+)
 
 Enrollment = EnrollmentGroup | IndividualEnrollment
 
@@ -157,6 +161,8 @@ class WebhookUrlField(forms.CharField):
 
     def validate(self, value):
         super().validate(value)
+        if secret_moved(value, self.stored):
+            raise ValidationError(WEBHOOK_MASK_MOVED, code="masked_moved")
         if still_masked(value):
             raise ValidationError(WEBHOOK_MASK_LEFT, code="masked")
 

@@ -481,10 +481,37 @@ def test_untouched_masked_webhook_keeps_its_secret_and_an_edited_url_keeps_the_m
     group = rich_group()
     url = group.get_absolute_url()
     _, data = open_page(admin_client, url)
-    data["webhook_url"] = [data["webhook_url"][0].replace("/api/alloc", "/api/alloc2")]
+    data["webhook_url"] = [data["webhook_url"][0].replace("x=dup", "x=other")]
     assert admin_client.post(url, data).status_code == 302
     group.refresh_from_db()
-    assert group.webhook_url == WEBHOOK.replace("/api/alloc", "/api/alloc2")
+    assert group.webhook_url == WEBHOOK.replace("x=dup", "x=other")
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("https://fn.example.net/api/alloc", "https://attacker.example/collect"),
+        ("/api/alloc", "/api/alloc2"),
+        ("https://fn.example.net/", "https://fn.example.net:8443/"),
+    ],
+)
+def test_a_masked_webhook_secret_is_not_moved_to_another_address(admin_client, old, new):
+    group = rich_group()
+    url = group.get_absolute_url()
+    _, data = open_page(admin_client, url)
+    data["webhook_url"] = [data["webhook_url"][0].replace(old, new)]
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "is not carried over to it: replace •••• with the key for the new address." in html
+    assert "Ab%2Fc%3D%3D" not in html
+    group.refresh_from_db()
+    assert group.webhook_url == WEBHOOK
+    # Typing the key for the new address saves it.
+    data["webhook_url"] = [data["webhook_url"][0].replace("code=••••", "code=typed-again", 1)]
+    assert admin_client.post(url, data).status_code == 302
+    group.refresh_from_db()
+    assert group.webhook_url.startswith(WEBHOOK.replace(old, new).split("?")[0] + "?code=typed-again")
 
 
 def test_nothing_changed_saves_nothing(admin_client):

@@ -3,10 +3,12 @@
 import base64
 import json
 import re
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from enrollments.models import EnrollmentGroup, WizardDraft
 from enrollments.services.enrollments import enrollment_group_create
@@ -25,10 +27,58 @@ def test_details_and_wizard_need_sign_in(client):
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
-def test_add_opens_a_new_draft_on_the_first_tab(admin_client):
-    response = admin_client.get(reverse("enrollments:enrollment_group_add"))
+@pytest.mark.parametrize("prefix", ["enrollment_group", "individual_enrollment"])
+@pytest.mark.parametrize("headers", [{}, {"HX-Request": "true"}])
+def test_opening_a_wizard_writes_nothing(admin_client, prefix, headers):
+    for _ in range(3):  # e.g. a cross-site <img src=…/add/> loaded again and again
+        response = admin_client.get(reverse(f"enrollments:{prefix}_add"), headers=headers)
+        assert response.status_code == 200
+    assert not WizardDraft.objects.exists()
+    html = response.content.decode()
+    assert 'aria-selected="true" aria-controls="wizard-tabpanel"' in html  # the first tab, shown at once
+    # Its tabs and buttons post to the not-yet-stored wizard's URLs.
+    assert f'hx-post="{reverse(f"enrollments:{prefix}_add_new_tab", args=["iot-hubs"])}"' in html
+    for tab in ("registration", "iot-hubs", "device-settings", "review"):  # plain links (no JavaScript)
+        assert admin_client.get(reverse(f"enrollments:{prefix}_add_new_tab", args=[tab])).status_code == 200
+    assert not WizardDraft.objects.exists()
+
+
+def test_the_first_post_stores_the_draft_and_moves_to_its_url(admin_client):
+    new_url = reverse("enrollments:enrollment_group_add_new_tab", args=["iot-hubs"])
+    payload = {"_tab": "registration", "_nav": "tab", "_fields": "enrollment_group_id", "enrollment_group_id": "typed"}
+    response = admin_client.post(new_url, payload, headers={"HX-Request": "true"})
     draft = WizardDraft.objects.get()
-    assert response["Location"] == reverse("enrollments:enrollment_group_add_tab", args=[draft.pk, "registration"])
+    assert response.status_code == 200
+    assert response["HX-Push-Url"] == reverse("enrollments:enrollment_group_add_tab", args=[draft.pk, "iot-hubs"])
+    # A reload of the draft's URL shows what was typed.
+    html = admin_client.get(reverse("enrollments:enrollment_group_add_tab", args=[draft.pk, "registration"]))
+    assert 'value="typed"' in html.content.decode()
+    # Without htmx: POST/redirect/GET to the stored draft's tab.
+    response = admin_client.post(new_url, payload)
+    second = WizardDraft.objects.exclude(pk=draft.pk).get()
+    assert response["Location"] == reverse("enrollments:enrollment_group_add_tab", args=[second.pk, "iot-hubs"])
+
+
+def test_a_first_post_that_re_renders_its_own_tab_still_moves_to_the_draft_url(admin_client):
+    url = reverse("enrollments:individual_enrollment_add_new_tab", args=["registration"])
+    payload = {"_tab": "registration", "_nav": "refresh", "_fields": "attestation", "attestation": "tpm"}
+    response = admin_client.post(url, payload, headers={"HX-Request": "true"})
+    draft = WizardDraft.objects.get()
+    assert response["HX-Push-Url"] == reverse(
+        "enrollments:individual_enrollment_add_tab", args=[draft.pk, "registration"]
+    )
+
+
+def test_untouched_drafts_expire_when_a_draft_is_stored(admin_client, settings):
+    settings.DPS_WIZARD_DRAFT_LIFETIME = 3600
+    old = start(admin_client)
+    recent = start(admin_client)
+    WizardDraft.objects.filter(pk=old.pk).update(last_updated_date_time_utc=timezone.now() - timedelta(seconds=3601))
+    WizardDraft.objects.filter(pk=recent.pk).update(last_updated_date_time_utc=timezone.now() - timedelta(seconds=3500))
+    admin_client.get(reverse("enrollments:enrollment_group_add"))  # opening writes (and deletes) nothing
+    assert WizardDraft.objects.filter(pk=old.pk).exists()
+    newest = start(admin_client)
+    assert set(WizardDraft.objects.values_list("pk", flat=True)) == {recent.pk, newest.pk}
 
 
 # --- the enrollment-group wizard ------------------------------------------------------------
@@ -37,8 +87,10 @@ HX = {"HX-Request": "true"}
 
 
 def start(client, kind="group") -> WizardDraft:
-    name = "enrollments:enrollment_group_add" if kind == "group" else "enrollments:individual_enrollment_add"
-    client.get(reverse(name))
+    """Open a wizard (which stores nothing), then click its first tab: that first post stores the draft."""
+    prefix = "enrollment_group" if kind == "group" else "individual_enrollment"
+    client.get(reverse(f"enrollments:{prefix}_add"))
+    client.post(reverse(f"enrollments:{prefix}_add_new_tab", args=["registration"]), {"_nav": "tab"}, headers=HX)
     return WizardDraft.objects.order_by("-created_date_time_utc").first()
 
 

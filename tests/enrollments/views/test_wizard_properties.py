@@ -107,9 +107,9 @@ class Wizard:
     def __init__(self, client, kind: str):
         self.client = client
         self.kind = kind
-        client.get(
-            reverse("enrollments:enrollment_group_add" if kind == "group" else "enrollments:individual_enrollment_add")
-        )
+        prefix = "enrollment_group" if kind == "group" else "individual_enrollment"
+        client.get(reverse(f"enrollments:{prefix}_add"))  # stores nothing; the first post stores the draft
+        client.post(reverse(f"enrollments:{prefix}_add_new_tab", args=["registration"]), {"_nav": "tab"})
         self.draft = WizardDraft.objects.filter(kind=kind).order_by("-created_date_time_utc").first()
 
     def url(self, tab: str) -> str:
