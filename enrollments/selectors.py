@@ -1,11 +1,11 @@
 """Reads for the portal and API (HackSoft selectors): queries live here, not in views."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 
 from . import kinds
 from .attestation.x509_chain import CaCandidate, GroupCandidate, IndividualCandidate, thumbprint
@@ -34,6 +34,21 @@ def overview_counts() -> dict[str, int]:
         "linked_iot_hubs": LinkedIotHub.objects.count(),
         "certificates": CaCertificate.objects.count(),
     }
+
+
+def linked_iot_hubs_by_host_name(host_names: Iterable[str]) -> dict[str, LinkedIotHub]:
+    """The linked IoT hubs of these host names (any case), in one query: {lower-case host name: hub};
+    names of hubs not linked are left out."""
+    keys = sorted({name.lower() for name in host_names if isinstance(name, str)})
+    if not keys:
+        return {}
+    hubs = LinkedIotHub.objects.annotate(key=Lower("host_name")).filter(key__in=keys)
+    return {hub.key: hub for hub in hubs}
+
+
+def ca_certificate_by_name(name: str) -> CaCertificate | None:
+    """The uploaded CA certificate named `name` (names are unique ignoring case), or None."""
+    return CaCertificate.objects.filter(name__iexact=name).first()
 
 
 # Manage enrollments and registration records lists (keyset-paginated, see pagination.py). Each list
@@ -120,6 +135,16 @@ def registration_records_for_group(name: str) -> QuerySet[RegistrationRecord]:
     """The registration records of the enrollment group `name` (any case), orphans of a deleted
     group of that name included; ordered by registration ID."""
     return registration_record_list(group=name).order_by("sort_key")
+
+
+def registration_records_by_registration_id(registration_ids: Iterable[str]) -> dict[str, RegistrationRecord]:
+    """The registration records of these registration IDs (any case), in one query whatever their
+    number: {lower-case registration ID: record}; IDs without a record are left out."""
+    keys = sorted({registration_id.lower() for registration_id in registration_ids})
+    if not keys:
+        return {}
+    records = RegistrationRecord.objects.annotate(sort_key=SortKey("registration_id")).filter(sort_key__in=keys)
+    return {record.sort_key: record for record in records}
 
 
 def registration_record_for_registration_id(registration_id: str) -> RegistrationRecord | None:

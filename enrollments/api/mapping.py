@@ -6,10 +6,12 @@ create/update path. `wire_field` maps a service ValidationError key (a model fie
 the JSON member path named in 400 messages.
 """
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from .. import selectors
 from ..attestation.x509 import CertificateInfo, parse_certificate
 from ..choices import AttestationType, CertificateSlot
 from ..exceptions import InvalidCertificateError
@@ -17,7 +19,6 @@ from ..models import (
     CaCertificate,
     EnrollmentGroup,
     IndividualEnrollment,
-    LinkedIotHub,
     RegistrationRecord,
 )
 
@@ -102,14 +103,37 @@ def registration_state_to_wire(record: RegistrationRecord) -> dict:
     return {k: v for k, v in out.items() if v not in (None, "")}
 
 
-def enrollment_to_wire(obj: EnrollmentGroup | IndividualEnrollment, *, include_keys: bool = False) -> dict:
-    """An IndividualEnrollment or EnrollmentGroup in DPS JSON (etag always included)."""
+def enrollments_to_wire(objs: Sequence[EnrollmentGroup | IndividualEnrollment]) -> list[dict]:
+    """A query page: `enrollment_to_wire` of each record, the individual enrollments' registration
+    states read in one query for the whole page (so a page of 1,000 costs what a page of 1 does,
+    given `objs` came with their hubs and certificates prefetched)."""
+    records = selectors.registration_records_by_registration_id(
+        obj.registration_id for obj in objs if isinstance(obj, IndividualEnrollment)
+    )
+    return [enrollment_to_wire(obj, registration_records=records) for obj in objs]
+
+
+def enrollment_to_wire(
+    obj: EnrollmentGroup | IndividualEnrollment,
+    *,
+    include_keys: bool = False,
+    registration_records: Mapping[str, RegistrationRecord] | None = None,
+) -> dict:
+    """An IndividualEnrollment or EnrollmentGroup in DPS JSON (etag always included).
+
+    `registration_records`: {lower-case registration ID: record} already read for a page
+    (`enrollments_to_wire`); None reads this individual enrollment's record.
+    """
     out: dict[str, Any] = {}
     if isinstance(obj, IndividualEnrollment):
         out["registrationId"] = obj.registration_id
         if obj.device_id:
             out["deviceId"] = obj.device_id
-        record = RegistrationRecord.objects.filter(registration_id__iexact=obj.registration_id).first()
+        record = (
+            selectors.registration_record_for_registration_id(obj.registration_id)
+            if registration_records is None
+            else registration_records.get(obj.registration_id.lower())
+        )
         out["registrationState"] = (
             registration_state_to_wire(record)
             if record
@@ -207,11 +231,9 @@ def _field_error(path: str, message: str) -> ValidationError:
 def _hubs(names) -> list:
     """LinkedIotHub rows for host names (case-insensitive); unknown names stay strings, which the
     service reports as "not a linked IoT hub"."""
-    hubs = []
-    for name in names or []:
-        hub = LinkedIotHub.objects.filter(host_name__iexact=name).first()
-        hubs.append(hub or name)
-    return hubs
+    names = list(names or [])
+    linked = selectors.linked_iot_hubs_by_host_name(names)
+    return [linked.get(name.lower(), name) if isinstance(name, str) else name for name in names]
 
 
 def _common_arguments(data: dict) -> dict:
@@ -257,7 +279,7 @@ def _parse_certificates(value: dict | None, path: str) -> dict[str, CertificateI
 def _ca_reference(name: str | None, path: str) -> CaCertificate | None:
     if not name:
         return None
-    ca = CaCertificate.objects.filter(name__iexact=name).first()
+    ca = selectors.ca_certificate_by_name(name)
     if ca is None:
         raise _field_error(path, NO_SUCH_CA.format(name=name))
     return ca

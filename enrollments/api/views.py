@@ -379,7 +379,10 @@ class EnrollmentQueryView(DpsApiView):
     def post(self, request):
         _check_query(request, self.kind.collection)
         page = paginate(self.kind.queryset(), request, key_field=self.kind.id_field, scope=self.kind.collection)
-        return Response([_wire(obj, request) for obj in page.items], headers=paging_headers(page, self.kind.item_type))
+        answers = [
+            versions.shape_answer(body, request.dps_api_version) for body in mapping.enrollments_to_wire(page.items)
+        ]
+        return Response(answers, headers=paging_headers(page, self.kind.item_type))
 
 
 class BulkOperationView(DpsApiView):
