@@ -1,60 +1,196 @@
 """Django admin at /admin/: every model, with useful lists (columns, search, filters) and no secrets.
 
-Edits follow the portal's rules:
-- linked IoT hubs through the connection-string parser (`services.hubs.linked_iot_hub_check`);
-- CA certificates through the certificate parser (`services.certificates.ca_certificate_check`);
-- enrollments through the model's `full_clean` (field validators) plus the allocation and credential
-  rules of `services.enrollments.enrollment_rules_check`; a save bumps the etag and is refused when
-  someone else saved the record since the form was opened.
+Every write goes through `enrollments/services/`, as the portal's and the API's do: adds, changes
+and deletes call the same service functions (`linked_iot_hub_create/update/delete`,
+`ca_certificate_create/update/delete`, `shared_access_policy_create/update/delete`,
+`enrollment_update`, `enrollment_x509_replace`, `enrollment_delete`, …), so the same rules apply and
+a change is the same conditional write (`UPDATE … WHERE etag = <the etag the form was opened with>`):
+a save made from an older version is refused with the service's message and nothing is written. A
+refusal raised while saving rolls the admin's transaction back and shows the form again with the
+service's messages next to their fields (`ServiceWriteAdmin`).
 Secrets (symmetric keys, the hub's shared access key) never appear in lists and are never rendered
 in forms: their inputs are empty password fields, and leaving one blank keeps the stored value.
 Enrollments are created only through the portal's wizard or the service API (one create path), so
 the admin has no `Add` for them. Registration records are written by devices: read-only, deletable.
 Deleting a hub an enrollment targets, or a certificate a group references, shows Django's
-protected-objects page (the foreign keys are PROTECT).
+protected-objects page (the foreign keys are PROTECT; the services refuse it too).
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models as db_models
+from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from . import models
 from .attestation.x509 import MAX_CERTIFICATE_BYTES
 from .choices import AttestationType, CertificateSlot
-from .exceptions import ETAG_MISMATCH, NEEDS_A_RIGHT
-from .services.certificates import ca_certificate_check, ca_certificate_touch
-from .services.enrollments import enrollment_rules_check
-from .services.hubs import linked_iot_hub_check
-from .validators import validate_symmetric_key
+from .exceptions import EtagMismatchError
+from .services import certificates as certificate_services
+from .services import enrollments as enrollment_services
+from .services import hubs as hub_services
+from .services import policies as policy_services
+from .services import provisioning_service as provisioning_service_services
+from .services import registrations as registration_services
 
 KEEP_SECRET_HELP = "Hidden. Leave blank to keep the current value; type a new one to replace it."
 SECRET_ATTRS = {"autocomplete": "new-password", "spellcheck": "false"}
+NO_VERSION = (
+    "This form was sent without the version of the record it was opened with, so nothing was saved. "
+    "Reload the page and apply your changes again."
+)
 
 
-def _add_errors(form: forms.BaseForm, exc: ValidationError, rename: dict[str, str] | None = None) -> None:
+def _add_errors(
+    form: forms.BaseForm, exc: ValidationError, rename: dict[str, str] | None = None, *, force: bool = False
+) -> None:
     """Attach a service ValidationError to `form`, skipping fields that already have errors (the
-    model's validators ran first). Keys naming no form field become errors on top, prefixed with
-    the field's name so they stay understandable."""
+    model's validators ran first) unless `force`. Keys naming no form field (or a field the form
+    does not show) become errors on top, prefixed with the field's name so they stay understandable."""
     rename = rename or {}
     errors = exc.error_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.error_list}
     for key, field_errors in errors.items():
         field = rename.get(key, key)
-        messages = ValidationError(field_errors).messages
-        if field in form.fields:
-            if field not in form.errors:
-                for message in messages:
+        field_messages = ValidationError(field_errors).messages
+        if field in form.fields and not form.fields[field].disabled:
+            if force or field not in form.errors:
+                for message in field_messages:
                     form.add_error(field, message)
         elif field == NON_FIELD_ERRORS:
-            for message in messages:
+            for message in field_messages:
                 form.add_error(None, message)
         else:
-            for message in messages:
-                form.add_error(None, f"{field}: {message}")
+            label = form.fields[field].label if field in form.fields else field
+            for message in field_messages:
+                form.add_error(None, f"{label}: {message}")
+
+
+class _Refused(Exception):
+    """A service refused an admin write (ValidationError or EtagMismatchError in `error`)."""
+
+    def __init__(self, error: Exception):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _refusal_messages(error: Exception) -> list[str]:
+    return error.messages if isinstance(error, ValidationError) else [str(error)]
+
+
+class ServiceForm(forms.ModelForm):
+    """A change form whose save is a service call. `expected_etag` carries the etag the form was
+    opened with (models that have one), for the service's conditional write; `service_refusal` is
+    set by ServiceWriteAdmin when the service refused the save, and shown as the form's errors
+    (`refusal_rename` maps service keys to form fields)."""
+
+    expected_etag = forms.CharField(widget=forms.HiddenInput, required=False)
+    service_refusal: Exception | None = None
+    refusal_rename: dict[str, str] = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and hasattr(self.instance, "etag"):
+            self.fields["expected_etag"].initial = self.instance.etag
+
+    def _post_clean(self):
+        super()._post_clean()
+        refusal = self.service_refusal
+        if isinstance(refusal, ValidationError):
+            _add_errors(self, refusal, rename=self.refusal_rename, force=True)
+        elif refusal is not None:
+            self.add_error(None, str(refusal))
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is not None and hasattr(self.instance, "etag") and not data.get("expected_etag"):
+            raise ValidationError(NO_VERSION, code="etag")
+        return data
+
+    @property
+    def expected(self) -> str | None:
+        """The etag the form was opened with; None (any version) only for a form posted without one."""
+        return self.cleaned_data.get("expected_etag") or None
+
+
+class ServiceWriteAdmin(admin.ModelAdmin):
+    """An admin whose adds, changes and deletes are service calls.
+
+    Subclasses implement `create(form)` and `update(obj, form)` (each returns the saved object) and
+    `remove(obj)`; bulk deletes go through `remove_many(queryset)`. A service's ValidationError or
+    EtagMismatchError rolls the admin's transaction back: a change form is shown again with the
+    messages (nothing saved), a refused delete returns to the object with the message.
+    """
+
+    def create(self, form):
+        raise NotImplementedError
+
+    def update(self, obj, form):
+        raise NotImplementedError
+
+    def remove(self, obj) -> None:
+        raise NotImplementedError
+
+    def remove_many(self, queryset) -> None:
+        for obj in queryset:
+            self.remove(obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        refusal = getattr(request, "_dps_admin_refusal", None)
+        if refusal is not None:
+            form = type(form.__name__, (form,), {"service_refusal": refusal})
+        return form
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _Refused as refused:
+            # The admin's transaction was rolled back: show the posted form again with the reasons.
+            request._dps_admin_refusal = refused.error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        try:
+            saved = self.update(obj, form) if change else self.create(form)
+        except (ValidationError, EtagMismatchError) as exc:
+            raise _Refused(exc) from exc
+        # The admin goes on with `obj` (change message, redirect): give it the saved state.
+        for field in saved._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding, obj._state.db = False, saved._state.db
+
+    def delete_model(self, request, obj):
+        try:
+            self.remove(obj)
+        except (ValidationError, EtagMismatchError) as exc:
+            raise _Refused(exc) from exc
+
+    def delete_queryset(self, request, queryset):
+        try:
+            with transaction.atomic():
+                self.remove_many(queryset)
+        except (ValidationError, EtagMismatchError) as exc:
+            raise _Refused(exc) from exc
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except _Refused as refused:
+            self.message_user(request, " ".join(_refusal_messages(refused.error)), messages.ERROR)
+            opts = self.model._meta
+            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id]))
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            return super().changelist_view(request, extra_context)
+        except _Refused as refused:  # a bulk delete: nothing was deleted
+            self.message_user(request, " ".join(_refusal_messages(refused.error)), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
 
 def _mask_secret_fields(form: forms.ModelForm, names: tuple[str, ...]) -> None:
@@ -81,9 +217,12 @@ def _keep_blank_secrets(form: forms.ModelForm, names: tuple[str, ...]) -> None:
 
 
 @admin.register(models.ProvisioningService)
-class ProvisioningServiceAdmin(admin.ModelAdmin):
-    """The one service record: name and default allocation policy editable; the ID scope never changes
-    (devices are configured with it), and the record cannot be deleted (a new one would get a new scope)."""
+class ProvisioningServiceAdmin(ServiceWriteAdmin):
+    """The one service record: name and default allocation policy editable
+    (services.provisioning_service); the ID scope never changes (devices are configured with it), and
+    the record cannot be deleted (a new one would get a new scope)."""
+
+    form = ServiceForm
 
     list_display = ["name", "id_scope", "allocation_policy", "created_date_time_utc"]
     search_fields = ["name", "id_scope"]
@@ -96,11 +235,23 @@ class ProvisioningServiceAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def _arguments(self, form) -> dict:
+        return {
+            "name": form.cleaned_data.get("name") or "",
+            "allocation_policy": form.cleaned_data["allocation_policy"],
+        }
+
+    def create(self, form):
+        return self.update(models.ProvisioningService.objects.get_current(), form)
+
+    def update(self, obj, form):
+        return provisioning_service_services.provisioning_service_update(service=obj, **self._arguments(form))
+
 
 # --- Linked IoT hubs -----------------------------------------------------------------------------
 
 
-class LinkedIotHubAdminForm(forms.ModelForm):
+class LinkedIotHubAdminForm(ServiceForm):
     """Link a hub by its connection string; on change, a blank string keeps the stored one and a new
     one must name the same host (e.g. a rotated key)."""
 
@@ -123,16 +274,12 @@ class LinkedIotHubAdminForm(forms.ModelForm):
                 "host name (e.g. after rotating the key). To use another hub, link it and unlink this one."
             )
 
-    def _post_clean(self):
-        super()._post_clean()
-        try:
-            linked_iot_hub_check(hub=self.instance, connection_string=self.cleaned_data.get("connection_string"))
-        except ValidationError as exc:
-            _add_errors(self, exc)
-
 
 @admin.register(models.LinkedIotHub)
-class LinkedIotHubAdmin(admin.ModelAdmin):
+class LinkedIotHubAdmin(ServiceWriteAdmin):
+    """Link (services.hubs.linked_iot_hub_create), change (`linked_iot_hub_update`, conditional on
+    the etag the form was opened with) and unlink (`linked_iot_hub_delete`) IoT hubs."""
+
     form = LinkedIotHubAdminForm
     list_display = [
         "host_name",
@@ -158,8 +305,28 @@ class LinkedIotHubAdmin(admin.ModelAdmin):
             "location",
             "allocation_weight",
             "apply_allocation_policy",
+            "expected_etag",
             "created_date_time_utc",
         ]
+
+    @staticmethod
+    def _arguments(form) -> dict:
+        data = form.cleaned_data
+        return {
+            "connection_string": data.get("connection_string") or "",
+            "location": data.get("location") or "",
+            "allocation_weight": data.get("allocation_weight"),
+            "apply_allocation_policy": bool(data.get("apply_allocation_policy")),
+        }
+
+    def create(self, form):
+        return hub_services.linked_iot_hub_create(**self._arguments(form))
+
+    def update(self, obj, form):
+        return hub_services.linked_iot_hub_update(hub=obj, expected_etag=form.expected, **self._arguments(form))
+
+    def remove(self, obj) -> None:
+        hub_services.linked_iot_hub_delete(hub=obj)
 
     def get_queryset(self, request):
         return (
@@ -183,7 +350,7 @@ class LinkedIotHubAdmin(admin.ModelAdmin):
 # --- CA certificates -----------------------------------------------------------------------------
 
 
-class CaCertificateAdminForm(forms.ModelForm):
+class CaCertificateAdminForm(ServiceForm):
     """Upload or replace a CA certificate file, parsed and checked like the portal's upload."""
 
     certificate_file = forms.FileField(
@@ -201,18 +368,23 @@ class CaCertificateAdminForm(forms.ModelForm):
         if self.instance.pk is not None:
             self.fields["certificate_file"].help_text = "Leave empty to keep the current certificate."
 
-    def _post_clean(self):
-        super()._post_clean()
+    refusal_rename = {"certificate": "certificate_file"}
+
+    @property
+    def certificate_data(self) -> bytes | None:
+        """The uploaded file's content (at most one byte past the parser's limit), or None."""
         upload = self.cleaned_data.get("certificate_file")
-        data = upload.read(MAX_CERTIFICATE_BYTES + 1) if upload else None
-        try:
-            ca_certificate_check(certificate=self.instance, data=data)
-        except ValidationError as exc:
-            _add_errors(self, exc, rename={"certificate": "certificate_file"})
+        if not upload:
+            return None
+        upload.seek(0)
+        return upload.read(MAX_CERTIFICATE_BYTES + 1)
 
 
 @admin.register(models.CaCertificate)
-class CaCertificateAdmin(admin.ModelAdmin):
+class CaCertificateAdmin(ServiceWriteAdmin):
+    """Upload (services.certificates.ca_certificate_create), change (`ca_certificate_update`,
+    conditional on the etag the form was opened with) and delete (`ca_certificate_delete`)."""
+
     form = CaCertificateAdminForm
     list_display = ["name", "subject_name", "sha1_thumbprint", "not_after_utc", "is_verified"]
     list_filter = ["is_verified"]
@@ -235,21 +407,39 @@ class CaCertificateAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         editable = ["name", "certificate_file", "is_verified"]
-        return editable if obj is None else editable + self.info_fields
+        return editable if obj is None else editable + ["expected_etag"] + self.info_fields
 
-    def save_model(self, request, obj, form, change):
-        ca_certificate_touch(obj)
-        super().save_model(request, obj, form, change)
+    def create(self, form):
+        return certificate_services.ca_certificate_create(
+            name=form.cleaned_data.get("name") or "",
+            data=form.certificate_data or b"",
+            verified=bool(form.cleaned_data.get("is_verified")),
+        )
+
+    def update(self, obj, form):
+        return certificate_services.ca_certificate_update(
+            certificate=obj,
+            expected_etag=form.expected,
+            name=form.cleaned_data.get("name") or "",
+            verified=bool(form.cleaned_data.get("is_verified")),
+            data=form.certificate_data,
+        )
+
+    def remove(self, obj) -> None:
+        certificate_services.ca_certificate_delete(certificate=obj)
 
 
 # --- Enrollments ---------------------------------------------------------------------------------
 
 
-class EnrollmentAdminForm(forms.ModelForm):
-    """Change an enrollment with the portal's rules; target hubs as a plain multiple choice (the
-    relation has its own through table, which the admin cannot edit directly)."""
+class EnrollmentAdminForm(ServiceForm):
+    """Change an enrollment; the save is services.enrollments.enrollment_update (conditional on the
+    etag the form was opened with), plus enrollment_x509_replace when a group's CA references
+    change. Target hubs are a plain multiple choice (the relation has its own through table, which
+    the admin cannot edit directly)."""
 
     secret_fields = ("primary_key", "secondary_key")
+    refusal_rename = {"iot_hubs": "target_iot_hubs"}
 
     target_iot_hubs = forms.ModelMultipleChoiceField(
         label="Target IoT hubs",
@@ -258,36 +448,26 @@ class EnrollmentAdminForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text="None selected: all linked hubs.",
     )
-    expected_etag = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _mask_secret_fields(self, self.secret_fields)
+        self.typed_secrets: set[str] = set()
         if self.instance.pk is not None:
             self.fields["target_iot_hubs"].initial = list(self.instance.iot_hubs.all())
-            self.fields["expected_etag"].initial = self.instance.etag
 
     def clean(self):
         data = super().clean()
+        self.typed_secrets = {name for name in self.secret_fields if name in self.fields and data.get(name)}
         _keep_blank_secrets(self, self.secret_fields)
-        expected = data.get("expected_etag")
-        if self.instance.pk is not None and expected:
-            current = type(self.instance).objects.filter(pk=self.instance.pk).values_list("etag", flat=True).first()
-            if current != expected:
-                raise ValidationError(ETAG_MISMATCH, code="etag")
         return data
 
-    def _post_clean(self):
-        super()._post_clean()
-        if "target_iot_hubs" in self.errors:
-            return
-        try:
-            enrollment_rules_check(self.instance, self.cleaned_data.get("target_iot_hubs") or [])
-        except ValidationError as exc:
-            _add_errors(self, exc, rename={"iot_hubs": "target_iot_hubs"})
+
+# What the admin's enrollment form may pass to enrollment_update (credentials only when typed).
+_UPDATABLE = (*enrollment_services.COMMON_FIELDS, "device_id", "endorsement_key", "storage_root_key")
 
 
-class EnrollmentAdminBase(admin.ModelAdmin):
+class EnrollmentAdminBase(ServiceWriteAdmin):
     form = EnrollmentAdminForm
     list_filter = ["attestation_type", "provisioning_status", "allocation_policy", "iot_edge"]
     date_hierarchy = "created_date_time_utc"
@@ -319,14 +499,25 @@ class EnrollmentAdminBase(admin.ModelAdmin):
         ]
         return fieldsets
 
-    def save_model(self, request, obj, form, change):
-        obj.etag = models.new_etag()
-        obj.last_updated_date_time_utc = timezone.now()
-        super().save_model(request, obj, form, change)
+    def update(self, obj, form):
+        data = form.cleaned_data
+        changes = {name: data[name] for name in _UPDATABLE if name in form.fields and name in data}
+        if "optional_device_information" in form.fields:
+            changes["optional_device_information"] = data.get("optional_device_information")
+        changes.update({name: data[name] for name in form.typed_secrets})
+        changes["iot_hubs"] = list(data.get("target_iot_hubs") or [])
+        saved = enrollment_services.enrollment_update(enrollment=obj, expected_etag=form.expected, changes=changes)
+        if {"ca_primary", "ca_secondary"} & set(form.changed_data):
+            enrollment_services.enrollment_x509_replace(
+                enrollment=saved, ca_primary=data.get("ca_primary"), ca_secondary=data.get("ca_secondary")
+            )
+        return saved
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        form.instance.iot_hubs.set(form.cleaned_data.get("target_iot_hubs") or [])
+    def remove(self, obj) -> None:
+        enrollment_services.enrollment_delete(enrollment=obj)
+
+    def remove_many(self, queryset) -> None:
+        enrollment_services.enrollments_delete(model=self.model, pks=list(queryset.values_list("pk", flat=True)))
 
     @admin.display(description="Target IoT hubs")
     def hub_count(self, obj) -> str:
@@ -409,7 +600,7 @@ class IndividualEnrollmentAdmin(EnrollmentAdminBase):
 
 
 @admin.register(models.EnrollmentCertificate)
-class EnrollmentCertificateAdmin(admin.ModelAdmin):
+class EnrollmentCertificateAdmin(ServiceWriteAdmin):
     """Certificates uploaded into enrollments: shown read-only (they are credentials, changed through
     the enrollment); a secondary certificate may be deleted, a primary one only with its enrollment."""
 
@@ -445,12 +636,17 @@ class EnrollmentCertificateAdmin(admin.ModelAdmin):
         actions.pop("delete_selected", None)
         return actions
 
+    def remove(self, obj) -> None:
+        enrollment_services.enrollment_secondary_certificate_remove(
+            enrollment=obj.enrollment_group or obj.individual_enrollment
+        )
+
 
 # --- Registration records and drafts ----------------------------------------------------------------
 
 
 @admin.register(models.RegistrationRecord)
-class RegistrationRecordAdmin(admin.ModelAdmin):
+class RegistrationRecordAdmin(ServiceWriteAdmin):
     """Device registration state, written by devices: read-only here, deletable (a device then
     registers afresh)."""
 
@@ -473,6 +669,12 @@ class RegistrationRecordAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def remove(self, obj) -> None:
+        registration_services.registration_records_delete(pks=[obj.pk])
+
+    def remove_many(self, queryset) -> None:
+        registration_services.registration_records_delete(pks=list(queryset.values_list("pk", flat=True)))
+
 
 @admin.register(models.WizardDraft)
 class WizardDraftAdmin(admin.ModelAdmin):
@@ -494,11 +696,13 @@ class WizardDraftAdmin(admin.ModelAdmin):
 # --- Shared access policies ------------------------------------------------------------------------
 
 
-class SharedAccessPolicyAdminForm(forms.ModelForm):
+class SharedAccessPolicyAdminForm(ServiceForm):
     """Policy keys are secrets: masked, blank keeps the stored key (new policies get fresh random
-    keys), a typed key must be base64 of 16–64 bytes; at least one permission."""
+    keys). The save is services.policies.shared_access_policy_create / _update, whose rules (name,
+    at least one permission, keys base64 of 16–64 bytes) are the portal's."""
 
     secret_fields = ("primary_key", "secondary_key")
+    refusal_rename = {"rights": NON_FIELD_ERRORS}
 
     class Meta:
         model = models.SharedAccessPolicy
@@ -509,28 +713,32 @@ class SharedAccessPolicyAdminForm(forms.ModelForm):
         _mask_secret_fields(self, self.secret_fields)
         if self.instance.pk is not None and self.instance.name == models.SharedAccessPolicy.OWNER_NAME:
             self.fields["name"].disabled = True
+        self.typed_secrets: dict[str, str] = {}
 
     def clean(self):
         data = super().clean()
-        for name in self.secret_fields:
-            if data.get(name):
-                try:
-                    validate_symmetric_key(data[name])
-                except ValidationError as exc:
-                    self.add_error(name, exc)
+        self.typed_secrets = {name: data[name] for name in self.secret_fields if data.get(name)}
         _keep_blank_secrets(self, self.secret_fields)
-        if not any(data.get(field) for field in models.SharedAccessPolicy.RIGHT_FIELDS):
-            raise ValidationError(NEEDS_A_RIGHT)
         return data
+
+    @property
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data.get("name") or "",
+            "rights": [right for right, field in models.SharedAccessPolicy.RIGHTS.items() if data.get(field)],
+            "primary_key": self.typed_secrets.get("primary_key", ""),
+            "secondary_key": self.typed_secrets.get("secondary_key", ""),
+        }
 
 
 @admin.register(models.SharedAccessPolicy)
-class SharedAccessPolicyAdmin(admin.ModelAdmin):
+class SharedAccessPolicyAdmin(ServiceWriteAdmin):
     form = SharedAccessPolicyAdminForm
     list_display = ["name", "permissions", "created_date_time_utc"]
     list_filter = list(models.SharedAccessPolicy.RIGHT_FIELDS)
     search_fields = ["name"]
-    readonly_fields = ["created_date_time_utc"]
+    readonly_fields = ["etag", "created_date_time_utc"]
 
     @admin.display(description="Permissions")
     def permissions(self, obj) -> str:
@@ -546,3 +754,14 @@ class SharedAccessPolicyAdmin(admin.ModelAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
+
+    def create(self, form):
+        return policy_services.shared_access_policy_create(**form.service_arguments)
+
+    def update(self, obj, form):
+        return policy_services.shared_access_policy_update(
+            policy=obj, expected_etag=form.expected, **form.service_arguments
+        )
+
+    def remove(self, obj) -> None:
+        policy_services.shared_access_policy_delete(policy=obj)

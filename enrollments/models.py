@@ -128,6 +128,8 @@ class LinkedIotHub(models.Model):
         ],
     )
     apply_allocation_policy = models.BooleanField("Apply allocation policy", default=True)
+    # A new value on every change: edits made from an older version are refused (services.etags).
+    etag = models.CharField(max_length=64, default=new_etag)
     created_date_time_utc = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -586,6 +588,8 @@ class SharedAccessPolicy(models.Model):
     enrollment_write = models.BooleanField("EnrollmentWrite", default=False)
     registration_status_read = models.BooleanField("RegistrationStatusRead", default=False)
     registration_status_write = models.BooleanField("RegistrationStatusWrite", default=False)
+    # A new value on every change (a regenerated key too): edits made from an older version are refused.
+    etag = models.CharField(max_length=64, default=new_etag)
     created_date_time_utc = models.DateTimeField(default=timezone.now)
 
     objects = SharedAccessPolicyManager()

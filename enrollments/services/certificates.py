@@ -34,7 +34,7 @@ from ..attestation.x509 import (
 )
 from ..exceptions import InvalidCertificateError, ProofOfPossessionError
 from ..models import CaCertificate, EnrollmentGroup, new_etag
-from . import quotas
+from . import etags, quotas
 
 ALREADY_EXISTS = "A certificate named “{name}” already exists."
 ALREADY_UPLOADED = "This certificate is already uploaded as “{name}”."
@@ -248,3 +248,43 @@ def ca_certificate_verify(*, certificate: CaCertificate, data: bytes | str | Non
     )
     certificate.refresh_from_db()
     return certificate
+
+
+CERTIFICATE_CHANGED = (
+    "Someone else changed this certificate after you opened it (for example its verification), so your "
+    "changes were not saved. Open the current version, then apply them again."
+)
+
+
+@transaction.atomic
+def ca_certificate_update(
+    *, certificate: CaCertificate, expected_etag: str | None, name: str, verified: bool, data: bytes | str | None = None
+) -> CaCertificate:
+    """Rename an uploaded CA certificate, set its status (`verified`), and optionally replace the
+    certificate itself with a new file's content (`data`; None keeps the stored one).
+
+    The upload rules of ca_certificate_check apply. A replaced certificate loses any pending
+    verification code (the code proved possession of the old one). The write is conditional on
+    `expected_etag` (None: any) and sets a new etag. Returns the saved certificate. Raises
+    ValidationError, or EtagMismatchError (CERTIFICATE_CHANGED) when someone changed or deleted it
+    in between.
+    """
+    current = etags.locked_current(
+        CaCertificate, certificate.pk, expected_etag=expected_etag, message=CERTIFICATE_CHANGED
+    )
+    old_thumbprint = current.sha256_thumbprint
+    current.name = name or ""
+    current.is_verified = bool(verified)
+    ca_certificate_check(certificate=current, data=data)
+    if current.sha256_thumbprint != old_thumbprint or current.is_verified:
+        current.verification_code = ""
+        current.verification_code_expires_utc = None
+    try:
+        with transaction.atomic():
+            etags.save_if_unchanged(current, message=CERTIFICATE_CHANGED)
+    except IntegrityError as exc:
+        existing = _existing_upload(current)
+        if existing is not None:
+            raise ValidationError({"certificate": [ALREADY_UPLOADED.format(name=existing.name)]}) from exc
+        raise ValidationError({"name": [ALREADY_EXISTS.format(name=current.name)]}) from exc
+    return current

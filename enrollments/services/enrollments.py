@@ -636,49 +636,22 @@ def enrollment_x509_replace(
             raise _error("primary_certificate", "This certificate is already used by another enrollment.") from exc
 
 
-def enrollment_rules_check(
-    enrollment: EnrollmentGroup | IndividualEnrollment, iot_hubs: Iterable[LinkedIotHub]
+@transaction.atomic
+def enrollment_secondary_certificate_remove(
+    *, enrollment: EnrollmentGroup | IndividualEnrollment, expected_etag: str | None = None
 ) -> None:
-    """This module's allocation and credential rules for an enrollment edited outside the wizard and
-    the API (the Django admin), on top of the model's own `full_clean`. Nothing is generated or saved.
-
-    `enrollment`: the edited, unsaved state; `iot_hubs`: its target hubs after the edit.
-    Checks: the attestation type is unchanged (and never TPM for a group); symmetric keys present and
-    base64 of 16–64 bytes; a TPM enrollment's endorsement key present and well formed; an X.509
-    group's CA references (when it uses them) verified, the primary present; `static` needs exactly
-    one target hub, `custom` a webhook URL and API version; target hubs are linked.
-    Raises ValidationError keyed by model field names (`iot_hubs` for the target hubs).
-    """
-    errors: dict[str, list] = {}
-    hubs = _check_hubs(errors, iot_hubs)
+    """Remove the secondary X.509 certificate uploaded into an enrollment (the primary stays: a
+    certificate enrollment always has one). The enrollment gets a new etag; the write is conditional
+    on `expected_etag` (None or `*`: any). Raises EtagMismatchError when someone saved in between."""
     model = type(enrollment)
-    is_group = isinstance(enrollment, EnrollmentGroup)
-    if enrollment.pk is not None:
-        stored = model.objects.filter(pk=enrollment.pk).values_list("attestation_type", flat=True).first()
-        if stored is not None and stored != enrollment.attestation_type:
-            errors.setdefault("attestation_type", []).append(ATTESTATION_IMMUTABLE)
-    if is_group and enrollment.attestation_type == AttestationType.TPM:
-        errors.setdefault("attestation_type", []).append(GROUP_NO_TPM)
-    if enrollment.attestation_type == AttestationType.SYMMETRIC_KEY:
-        for field in ("primary_key", "secondary_key"):
-            value = getattr(enrollment, field)
-            if not value:
-                errors.setdefault(field, []).append(REQUIRED)
-                continue
-            try:
-                validators.validate_symmetric_key(value)
-            except ValidationError as exc:
-                errors.setdefault(field, []).extend(exc.messages)
-    elif enrollment.attestation_type == AttestationType.TPM and not is_group:
-        _check_endorsement_key(errors, enrollment)
-    elif enrollment.attestation_type == AttestationType.X509 and is_group:
-        has_signing = enrollment.pk is not None and enrollment.certificates.exists()
-        uses_ca = enrollment.ca_primary_id is not None or enrollment.ca_secondary_id is not None
-        if has_signing and uses_ca:
-            errors.setdefault("ca_primary", []).append(
-                "This group has its own signing certificates: it cannot also reference uploaded certificates."
-            )
-        elif not has_signing:
-            _check_ca_references(errors, enrollment.ca_primary, enrollment.ca_secondary)
-    _check_allocation(errors, enrollment, hubs)
-    _raise_if(errors)
+    expected = normalize_etag(expected_etag)
+    current = model.objects.select_for_update().filter(pk=enrollment.pk).first()
+    if current is None or (expected is not None and current.etag != expected):
+        raise EtagMismatchError()
+    owner_field = "enrollment_group" if model is EnrollmentGroup else "individual_enrollment"
+    EnrollmentCertificate.objects.filter(**{owner_field: current}, slot=CertificateSlot.SECONDARY).delete()
+    updated = model.objects.filter(pk=current.pk, etag=current.etag).update(
+        etag=new_etag(), last_updated_date_time_utc=timezone.now()
+    )
+    if not updated:
+        raise EtagMismatchError()

@@ -21,7 +21,7 @@ from django.db.models import ProtectedError
 from ..connection_strings import parse_iot_hub_connection_string
 from ..exceptions import InvalidConnectionStringError
 from ..models import EnrollmentGroup, IndividualEnrollment, LinkedIotHub
-from . import quotas
+from . import etags, quotas
 
 ALREADY_LINKED = "The IoT hub “{host}” is already linked."
 NOT_A_PART = (
@@ -156,3 +156,37 @@ def linked_iot_hub_delete(*, hub: LinkedIotHub) -> None:
             hub.delete()
     except ProtectedError as exc:
         raise _in_use_error(hub, enrollments_targeting(hub) or ["an enrollment"]) from exc
+
+
+HUB_CHANGED = (
+    "Someone else changed this linked IoT hub after you opened it, so your changes were not saved. "
+    "Open the current version, then apply them again."
+)
+
+
+@transaction.atomic
+def linked_iot_hub_update(
+    *,
+    hub: LinkedIotHub,
+    expected_etag: str | None,
+    connection_string: str | None = None,
+    location: str = "",
+    allocation_weight: int | None = None,
+    apply_allocation_policy: bool = True,
+) -> LinkedIotHub:
+    """Change a linked hub's location, allocation weight and whether the allocation policy applies;
+    a `connection_string` (None or "": keep the stored one) must name the same host (a rotated key).
+
+    The write is conditional on `expected_etag` (the etag the editor opened the hub with; None:
+    any) and sets a new etag. Returns the saved hub. Raises ValidationError (see
+    linked_iot_hub_check), or EtagMismatchError (HUB_CHANGED) when someone changed or unlinked it
+    in between.
+    """
+    current = etags.locked_current(LinkedIotHub, hub.pk, expected_etag=expected_etag, message=HUB_CHANGED)
+    current.location = (location or "").strip()
+    if allocation_weight is not None:
+        current.allocation_weight = allocation_weight
+    current.apply_allocation_policy = bool(apply_allocation_policy)
+    linked_iot_hub_check(hub=current, connection_string=connection_string)
+    etags.save_if_unchanged(current, message=HUB_CHANGED)
+    return current

@@ -200,9 +200,11 @@ def test_hub_change_keeps_key_and_refuses_duplicates_and_other_hosts(admin_clien
         "location": "westeurope",
         "allocation_weight": "5",
         "apply_allocation_policy": "on",
+        "expected_etag": hub_b.etag,
     }
     assert admin_client.post(change_url(hub_b), data).status_code == 302
     hub_b.refresh_from_db()
+    data["expected_etag"] = hub_b.etag
     assert (hub_b.location, hub_b.allocation_weight, hub_b.shared_access_key) == ("westeurope", 5, HUB_KEY)
     data["connection_string"] = cs("hub-a.azure-devices.net")
     response = admin_client.post(change_url(hub_b), data)
@@ -238,7 +240,7 @@ def test_certificate_admin_upload_uses_the_parser(admin_client, vectors_dir):
     assert admin_client.post(url, {"name": "inter", "certificate_file": pem, "is_verified": "on"}).status_code == 302
     cert = CaCertificate.objects.get()
     old_etag = cert.etag
-    response = admin_client.post(change_url(cert), {"name": "renamed"})
+    response = admin_client.post(change_url(cert), {"name": "renamed", "expected_etag": old_etag})
     assert response.status_code == 302
     cert.refresh_from_db()
     assert cert.name == "renamed" and not cert.is_verified and cert.etag != old_etag
