@@ -137,3 +137,44 @@ def test_missing_required_fields_show_inline_errors_on_the_right_tab(signed_in_p
     expect(page.locator("#div_id_primary_key")).to_contain_text("not valid base64")
     expect(page.get_by_label("Primary key")).to_have_value("not base64!")
     assert not EnrollmentGroup.objects.exists()
+
+
+def test_typing_while_a_certificate_file_is_sent_is_not_lost(signed_in_page: Page, monkeypatch, tmp_path):
+    """The file's request is held on the server until the user has typed: its answer (the whole tab,
+    rendered from what was posted before the typing) must not wipe what was typed, nor the focus."""
+    import threading
+
+    from enrollments import wizard as wizard_module
+    from tests.conftest import make_certificate
+
+    entered, release = threading.Event(), threading.Event()
+    save_tab = wizard_module.EnrollmentWizard.save_tab
+
+    def held_save_tab(self, slug, post, files, **kwargs):
+        if post.get("_nav") == "refresh" and files:
+            entered.set()
+            release.wait(10)
+        return save_tab(self, slug, post, files, **kwargs)
+
+    monkeypatch.setattr(wizard_module.EnrollmentWizard, "save_tab", held_save_tab)
+    page = signed_in_page
+    open_wizard(page)
+    page.get_by_label("Attestation").select_option(label="X.509 intermediate certificates")
+    expect(page.get_by_label("Primary certificate")).to_be_visible()
+    page.get_by_label("Group name").fill("fleet-")
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(make_certificate("Typing Test CA", is_ca=True)[0])
+    page.get_by_label("Primary certificate").set_input_files(ca)
+    assert entered.wait(10), "the file's request did not reach the server"
+    page.get_by_label("Group name").click()
+    page.keyboard.press("End")
+    page.keyboard.type("typed-in-flight")
+    page.get_by_label("Enable this enrollment").uncheck()
+    page.get_by_label("Group name").focus()
+    release.set()
+    expect(page.locator("#div_id_primary_certificate")).to_contain_text("Typing Test CA")  # the answer is in
+    expect(page.get_by_label("Group name")).to_have_value("fleet-typed-in-flight")
+    expect(page.get_by_label("Group name")).to_be_focused()
+    expect(page.get_by_label("Enable this enrollment")).not_to_be_checked()
+    page.keyboard.type("!")  # the caret stayed at the end
+    expect(page.get_by_label("Group name")).to_have_value("fleet-typed-in-flight!")
