@@ -63,6 +63,11 @@ urlpatterns = [
         name="enrollment_group_key",
     ),
     path(
+        "enrollment-groups/<str:enrollment_group_id>/webhook-url/",
+        details.enrollment_group_webhook_url,
+        name="enrollment_group_webhook_url",
+    ),
+    path(
         "enrollment-groups/<str:enrollment_group_id>/delete/",
         details.enrollment_group_delete,
         name="enrollment_group_delete",
@@ -92,6 +97,11 @@ urlpatterns = [
         "individual-enrollments/<str:registration_id>/keys/<slug:slot>/",
         details.individual_enrollment_key,
         name="individual_enrollment_key",
+    ),
+    path(
+        "individual-enrollments/<str:registration_id>/webhook-url/",
+        details.individual_enrollment_webhook_url,
+        name="individual_enrollment_webhook_url",
     ),
     path(
         "individual-enrollments/<str:registration_id>/delete/",

@@ -6,6 +6,7 @@ for keys).
 """
 
 import datetime as dt
+import ipaddress
 import re
 import unicodedata
 from urllib.parse import urlsplit
@@ -53,6 +54,11 @@ WEBHOOK_URL_BAD_CHAR = (
 )
 WEBHOOK_URL_SCHEME = (
     "Webhook URL must be an http:// or https:// URL, e.g. https://my-func.azurewebsites.net/api/alloc?code=…"
+)
+WEBHOOK_URL_PLAIN_HTTP = (
+    "Webhook URL uses http:// to {host}: DPS would send the function key (code=) and the device's registration "
+    "data unencrypted. Use https://; http:// is accepted only for a loopback address (localhost, 127.0.0.1, [::1]), "
+    "e.g. a function running on this machine."
 )
 
 
@@ -216,7 +222,8 @@ def validate_policy_name(value: str) -> None:
 
 
 def validate_webhook_url(value: str) -> None:
-    """Custom allocation webhook: an http(s) URL of at most 2,048 characters, no spaces or control characters.
+    """Custom allocation webhook: an http(s) URL of at most 2,048 characters, no spaces or control characters;
+    `http://` only to a loopback host (`is_loopback_host`), since the URL carries the function key.
 
     The value is never rewritten (its query string, e.g. an Azure Functions `code=` key, is kept byte
     for byte); this only refuses what no URL may contain.
@@ -231,6 +238,25 @@ def validate_webhook_url(value: str) -> None:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValidationError(WEBHOOK_URL_SCHEME, code="invalid_webhook_url")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname or ""):
+        raise ValidationError(
+            WEBHOOK_URL_PLAIN_HTTP.format(host=parts.hostname or parts.netloc), code="insecure_webhook_url"
+        )
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for a host name that always means this machine: `localhost` (and `*.localhost`, RFC 6761
+    §6.3), an IPv4 address in 127.0.0.0/8, or `::1` (IPv4-mapped forms included). Other names are not
+    resolved: a DNS answer can change after the check."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback
 
 
 def validate_api_version(value: str) -> None:

@@ -17,6 +17,7 @@ import json
 from typing import Any
 
 from crispy_bootstrap5.bootstrap5 import Switch
+from crispy_forms.bootstrap import FieldWithButtons, StrictButton
 from crispy_forms.layout import HTML, Layout
 from django import forms
 from django.core.exceptions import ValidationError
@@ -32,7 +33,7 @@ from ..choices import (
 )
 from ..kinds import DEVICE_SETTINGS, FORM_TABS, IOT_HUBS, REGISTRATION, form_field
 from ..models import EnrollmentGroup, IndividualEnrollment, ProvisioningService
-from ..webhook_urls import mask_webhook_secret, secret_moved, still_masked, unmask_webhook_secret
+from ..webhook_urls import MASK, mask_webhook_secret, secret_moved, still_masked, unmask_webhook_secret
 from .wizard import (
     TARGET_HUBS_HELP,
     X509_REGISTRATION_ID_HELP,
@@ -167,6 +168,14 @@ class WebhookUrlField(forms.CharField):
             raise ValidationError(WEBHOOK_MASK_LEFT, code="masked")
 
 
+def _webhook_url_with_buttons(secret_url: str) -> FieldWithButtons:
+    return FieldWithButtons(
+        "webhook_url",
+        StrictButton("Show", css_class="btn-outline-secondary", data_webhook_show=secret_url, aria_pressed="false"),
+        StrictButton("Copy", css_class="btn-outline-secondary", data_webhook_copy=secret_url),
+    )
+
+
 class DetailsIotHubsForm(IotHubsForm):
     """The wizard's `IoT hubs` tab in edit mode: the webhook URL's `code=` key is masked
     (WebhookUrlField). As in the wizard, no target hub checked means all linked hubs and `API
@@ -183,6 +192,7 @@ class DetailsIotHubsForm(IotHubsForm):
         self,
         *args,
         stored_webhook_url: str = "",
+        webhook_secret_url: str = "",
         service_default: str | None = None,
         hubs_saved_empty: bool = False,
         **kwargs,
@@ -191,6 +201,16 @@ class DetailsIotHubsForm(IotHubsForm):
         self.service_default = service_default
         self.hubs_saved_empty = hubs_saved_empty
         super().__init__(*args, **kwargs)
+        if "webhook_url" in self.fields and webhook_secret_url and MASK in mask_webhook_secret(stored_webhook_url):
+            # The stored URL holds a code= key: `Show` / `Copy` as for symmetric keys. They fetch the
+            # stored URL from its own uncached URL (`webhook_secret_url`); static/js/details.js puts its
+            # key in place of `••••` (Show) or on the clipboard with the rest of the field (Copy).
+            self.helper.layout = Layout(
+                *[
+                    _webhook_url_with_buttons(webhook_secret_url) if name == "webhook_url" else name
+                    for name in self.fields
+                ]
+            )
 
     def build_fields(self) -> None:
         super().build_fields()
@@ -220,9 +240,18 @@ class EnrollmentDetailsForms:
     `data` None: unbound, showing the stored values. `refresh`: a re-render after a choice that
     changes which fields exist (allocation policy): nothing is validated or shown as an error, and
     fields that were not on the page (webhook URL, API version) start from the stored values.
+    `webhook_secret_url`: where `Show` / `Copy` of the webhook URL's code= key fetch the stored URL.
     """
 
-    def __init__(self, enrollment: Enrollment, data: QueryDict | None = None, *, url: str, refresh: bool = False):
+    def __init__(
+        self,
+        enrollment: Enrollment,
+        data: QueryDict | None = None,
+        *,
+        url: str,
+        refresh: bool = False,
+        webhook_secret_url: str = "",
+    ):
         self.enrollment = enrollment
         self.service = ProvisioningService.objects.get_current()
         self.initial = initial_values(enrollment, self.service)
@@ -237,6 +266,7 @@ class EnrollmentDetailsForms:
             REGISTRATION: DetailsRegistrationForm(enrollment=enrollment, **common),
             IOT_HUBS: DetailsIotHubsForm(
                 stored_webhook_url=enrollment.webhook_url,
+                webhook_secret_url=webhook_secret_url,
                 service_default=None if enrollment.allocation_policy else self.service.allocation_policy,
                 hubs_saved_empty=not self.initial["iot_hubs"],
                 **common,

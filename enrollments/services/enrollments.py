@@ -21,6 +21,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .. import kinds, validators
@@ -50,12 +51,14 @@ from ..exceptions import (
     EtagMismatchError,
     InvalidCertificateError,
 )
+from ..expressions import SortKey
 from ..models import (
     CaCertificate,
     EnrollmentCertificate,
     EnrollmentGroup,
     IndividualEnrollment,
     LinkedIotHub,
+    RegistrationRecord,
     new_etag,
     with_name,
 )
@@ -564,11 +567,33 @@ def enrollment_update(
     return current
 
 
+def _delete_registration_records_of_groups(groups) -> int:
+    """Delete the registration records of these enrollment groups (a queryset, not yet deleted): the
+    records tied to them and those kept under their name (any case), i.e. what each group's
+    `Registration records` tab lists. Returns how many records went."""
+    groups = list(groups.values_list("pk", "enrollment_group_id"))
+    if not groups:
+        return 0
+    records = RegistrationRecord.objects.annotate(group_key=SortKey("enrollment_group_name")).filter(
+        Q(enrollment_group__in=[pk for pk, _ in groups]) | Q(group_key__in=[name.lower() for _, name in groups])
+    )
+    return records.delete()[1].get(RegistrationRecord._meta.label, 0)
+
+
 @transaction.atomic
-def enrollment_delete(*, enrollment: EnrollmentGroup | IndividualEnrollment, expected_etag: str | None = None) -> None:
+def enrollment_delete(
+    *,
+    enrollment: EnrollmentGroup | IndividualEnrollment,
+    expected_etag: str | None = None,
+    delete_registration_records: bool = False,
+) -> int:
     """Delete one enrollment, conditionally on its etag (None or `*`: any).
 
-    Registration records of a deleted group are kept (their `enrollment_group_name` remains).
+    A deleted group's registration records are kept by default, as DPS keeps them (their
+    `enrollment_group_name` remains, they still count toward the quota); with
+    `delete_registration_records` they go in the same transaction (the portal's `Also delete its
+    registration records`). Device identities in the IoT hubs are never touched.
+    Returns how many registration records were deleted (always 0 for an individual enrollment).
     Raises EtagMismatchError when the etag does not match.
     """
     expected = normalize_etag(expected_etag)
@@ -577,13 +602,23 @@ def enrollment_delete(*, enrollment: EnrollmentGroup | IndividualEnrollment, exp
         qs = qs.filter(etag=expected)
     if not qs.exists():
         raise EtagMismatchError()
+    records_deleted = 0
+    if delete_registration_records and isinstance(enrollment, EnrollmentGroup):
+        records_deleted = _delete_registration_records_of_groups(qs)
     qs.delete()
+    return records_deleted
 
 
 @transaction.atomic
-def enrollments_delete(*, model: type, pks: Iterable[int]) -> int:
-    """Delete several enrollments of one kind (list pages' bulk delete); returns how many went."""
-    deleted = model.objects.filter(pk__in=list(pks)).delete()[1].get(model._meta.label, 0)
+def enrollments_delete(*, model: type, pks: Iterable[int], delete_registration_records: bool = False) -> int:
+    """Delete several enrollments of one kind (list pages' bulk delete); returns how many went.
+
+    `delete_registration_records` (groups only): their registration records go too, as in
+    `enrollment_delete`."""
+    queryset = model.objects.filter(pk__in=list(pks))
+    if delete_registration_records and model is EnrollmentGroup:
+        _delete_registration_records_of_groups(queryset)
+    deleted = queryset.delete()[1].get(model._meta.label, 0)
     return deleted
 
 

@@ -8,12 +8,14 @@ opens the page on that tab.
 
 `Save` posts the whole form with the etag the page was opened with (hidden field `etag`) and writes
 only the values that differ from the stored ones through `services.enrollments.enrollment_update`,
-conditionally on that etag. Someone else's save in between refuses ours with a message and the
-user's edits stay on screen (a 200 re-render, not a redirect), as do validation errors (next to their
-field, the tab that holds them marked). `Delete` goes through the confirm dialog.
+conditionally on that etag. Someone else's save in between refuses ours: the user's edits stay on
+screen (a 200 re-render, not a redirect) under one alert whose `Open the current version` opens
+their version with the changed fields put back (static/js/details.js). Validation errors stay next
+to their field, the tab that holds them marked. `Delete` goes through the confirm dialog.
 
 Secrets: symmetric keys are never in the page's HTML; `Show` / `Copy` fetch one key from its own
-login-required, uncached URL (`…/keys/<primary|secondary>/`).
+login-required, uncached URL (`…/keys/<primary|secondary>/`). Likewise the webhook URL's code= key
+(shown `••••`): its `Show` / `Copy` fetch the stored URL from `…/webhook-url/`.
 """
 
 from django.contrib import messages
@@ -30,10 +32,11 @@ from dps_portal.htmx import htmx_partial
 
 from .. import selectors
 from ..choices import AttestationType
-from ..exceptions import ETAG_MISMATCH, EtagMismatchError
+from ..exceptions import EtagMismatchError
 from ..forms.details import EnrollmentDetailsForms
 from ..kinds import FORM_TABS, GROUP, INDIVIDUAL, REGISTRATION, REGISTRATION_RECORDS, TAB_LABELS, Kind
 from ..services.enrollments import enrollment_delete, enrollment_update
+from .lists import DELETE_RECORDS_FIELD
 
 KEY_SLOTS = ("primary", "secondary")
 SECRET_FIELDS = ("primary_key", "secondary_key")
@@ -44,6 +47,7 @@ NOTHING_CHANGED = "Nothing to save: no value was changed."
 FIX_ERRORS = "Nothing was saved. Fix the fields marked in red, then select Save again."
 DELETED = "{noun} “{name}” was deleted."
 DELETED_GROUP_RECORDS = " Its registration records were kept."
+DELETED_GROUP_RECORDS_TOO = " {count} registration record{s} deleted with it."
 
 
 def _tab_url(kind: Kind, enrollment, tab: str) -> str:
@@ -138,23 +142,29 @@ def _details(request: HttpRequest, kind: Kind, name: str, tab: str) -> HttpRespo
         raise Http404("No such tab.")
     enrollment = _get(kind, name)
     url = kind.url(enrollment)
+    secret_url = kind.url(enrollment, "webhook_url")
     if request.method == "GET":
         return _render(
-            request, kind, enrollment, EnrollmentDetailsForms(enrollment, url=url), tab=tab, etag=enrollment.etag
+            request,
+            kind,
+            enrollment,
+            EnrollmentDetailsForms(enrollment, url=url, webhook_secret_url=secret_url),
+            tab=tab,
+            etag=enrollment.etag,
         )
 
     posted_tab = request.POST.get("_tab", "")
     tab = posted_tab if posted_tab in _tabs(kind) else tab
     etag = request.POST.get("etag", "")
     refresh = request.POST.get("_nav") == "refresh"
-    forms = EnrollmentDetailsForms(enrollment, request.POST, url=url, refresh=refresh)
+    forms = EnrollmentDetailsForms(enrollment, request.POST, url=url, refresh=refresh, webhook_secret_url=secret_url)
     if refresh:
         return _render(request, kind, enrollment, forms, tab=tab, etag=etag)
     if not forms.is_valid():
         messages.error(request, FIX_ERRORS)
         return _render(request, kind, enrollment, forms, tab=forms.first_invalid_tab() or tab, etag=etag)
     if etag != enrollment.etag:
-        messages.error(request, ETAG_MISMATCH)
+        # One next step, in the page's conflict alert (no second message saying otherwise).
         return _render(request, kind, enrollment, forms, tab=tab, etag=etag, conflict=True)
     changes = forms.changes()
     if not changes:
@@ -162,8 +172,7 @@ def _details(request: HttpRequest, kind: Kind, name: str, tab: str) -> HttpRespo
         return redirect(_tab_url(kind, enrollment, tab))
     try:
         enrollment_update(enrollment=enrollment, expected_etag=etag, changes=changes)
-    except EtagMismatchError as exc:
-        messages.error(request, str(exc))
+    except EtagMismatchError:
         return _render(request, kind, enrollment, forms, tab=tab, etag=etag, conflict=True)
     except ValidationError as exc:
         forms.add_service_errors(exc)
@@ -194,16 +203,31 @@ def _key(request: HttpRequest, kind: Kind, name: str, slot: str) -> HttpResponse
     return HttpResponse(value, content_type="text/plain; charset=utf-8")
 
 
+@sensitive_variables("value")
+def _webhook_url(request: HttpRequest, kind: Kind, name: str) -> HttpResponse:
+    value = _get(kind, name).webhook_url
+    if not value:
+        raise Http404("This enrollment has no webhook URL.")
+    return HttpResponse(value, content_type="text/plain; charset=utf-8")
+
+
 def _delete(request: HttpRequest, kind: Kind, name: str) -> HttpResponse:
     enrollment = _get(kind, name)
     label = kind.name(enrollment)
+    with_records = kind.is_group and request.POST.get(DELETE_RECORDS_FIELD) == "on"
     try:
-        enrollment_delete(enrollment=enrollment)
+        records_deleted = enrollment_delete(enrollment=enrollment, delete_registration_records=with_records)
     except EtagMismatchError:
         messages.warning(request, f"{kind.noun} “{label}” was already deleted.")
     else:
         message = DELETED.format(noun=kind.noun, name=label)
-        messages.success(request, message + (DELETED_GROUP_RECORDS if kind.is_group else ""))
+        if kind.is_group:
+            message += (
+                DELETED_GROUP_RECORDS_TOO.format(count=records_deleted, s="" if records_deleted == 1 else "s")
+                if with_records
+                else DELETED_GROUP_RECORDS
+            )
+        messages.success(request, message)
     return redirect(kind.list_url())
 
 
@@ -241,9 +265,26 @@ def individual_enrollment_key(request: HttpRequest, registration_id: str, slot: 
 
 
 @login_required
+@never_cache
+@require_GET
+def enrollment_group_webhook_url(request: HttpRequest, enrollment_group_id: str) -> HttpResponse:
+    """A group's stored webhook URL in full, code= key included (plain text), for `Show` / `Copy`."""
+    return _webhook_url(request, GROUP, enrollment_group_id)
+
+
+@login_required
+@never_cache
+@require_GET
+def individual_enrollment_webhook_url(request: HttpRequest, registration_id: str) -> HttpResponse:
+    """An individual enrollment's stored webhook URL in full (see enrollment_group_webhook_url)."""
+    return _webhook_url(request, INDIVIDUAL, registration_id)
+
+
+@login_required
 @require_POST
 def enrollment_group_delete(request: HttpRequest, enrollment_group_id: str) -> HttpResponse:
-    """`Delete` on a group's details page (after the confirm dialog). Its registration records stay."""
+    """`Delete` on a group's details page (after the confirm dialog). Its registration records stay
+    unless `Also delete its registration records` was checked (POST `delete_registration_records=on`)."""
     return _delete(request, GROUP, enrollment_group_id)
 
 

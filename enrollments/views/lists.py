@@ -35,6 +35,11 @@ TABS = {
 NOTHING_SELECTED = "Select at least one {noun} to delete."
 DELETED = "Deleted {count} {noun}: {names}."
 REGISTRATION_STATUS_LABELS = dict(RegistrationStatus.choices)
+# The group delete dialog's checkbox (`Also delete its registration records` on a details page, `Also
+# delete their registration records` here; portal.js data-confirm-checkbox): its POST field.
+DELETE_RECORDS_FIELD = "delete_registration_records"
+GROUP_RECORDS_KEPT = " Their registration records were kept."
+GROUP_RECORDS_DELETED = " Their registration records were deleted too."
 
 
 def _render_list(request: HttpRequest, tab: str, queryset) -> HttpResponse:
@@ -85,16 +90,21 @@ def _bulk_delete(request: HttpRequest, kind: Kind) -> HttpResponse:
         messages.warning(request, NOTHING_SELECTED.format(noun=kind.singular))
     else:
         names = selectors.enrollment_names(kind.model, pks)
-        count = enrollments_delete(model=kind.model, pks=pks)
+        with_records = kind.is_group and request.POST.get(DELETE_RECORDS_FIELD) == "on"
+        count = enrollments_delete(model=kind.model, pks=pks, delete_registration_records=with_records)
         noun = kind.singular if count == 1 else kind.plural
-        messages.success(request, DELETED.format(count=count, noun=noun, names=name_list(names)))
+        message = DELETED.format(count=count, noun=noun, names=name_list(names))
+        if kind.is_group:
+            message += GROUP_RECORDS_DELETED if with_records else GROUP_RECORDS_KEPT
+        messages.success(request, message)
     return redirect(safe_next(request, kind.list_url()))
 
 
 @login_required
 @require_POST
 def enrollment_group_bulk_delete(request: HttpRequest) -> HttpResponse:
-    """Delete the selected enrollment groups (POST `pk` list). Their registration records stay."""
+    """Delete the selected enrollment groups (POST `pk` list). Their registration records stay unless
+    `Also delete their registration records` was checked (POST `delete_registration_records=on`)."""
     return _bulk_delete(request, GROUP)
 
 

@@ -38,6 +38,123 @@
     if (show) show.focus();
   });
 
+  // --- The webhook URL's code= key: `Show` / `Hide` / `Copy` ----------------------------------------
+  // The page shows the stored URL with its code= value(s) as `••••`. `Show` fetches the stored URL
+  // from its own (signed-in, uncached) URL and puts each stored key where the field still reads
+  // `••••` (the n-th code= parameter gets the n-th stored key, as the server's unmasking does), so
+  // other edits in the field stay. `Hide` masks again the keys that are still the stored ones (a key
+  // the user typed stays visible). `Copy` copies the field as it would be saved: masks filled in.
+  const MASK = "\u2022\u2022\u2022\u2022";
+  let webhookStored = null; // the stored URL once fetched (kept in memory only, never stored)
+
+  function splitUrl(url) {
+    const hash = url.indexOf("#");
+    const base = hash === -1 ? url : url.slice(0, hash);
+    const fragment = hash === -1 ? "" : url.slice(hash);
+    const q = base.indexOf("?");
+    if (q === -1) return { path: base, query: null, fragment: fragment };
+    return { path: base.slice(0, q), query: base.slice(q + 1), fragment: fragment };
+  }
+
+  // Rewrite each code= value of `url`: replace(value, index) gives the new value.
+  function mapCodes(url, replace) {
+    const parts = splitUrl(url);
+    if (parts.query === null) return url;
+    let index = 0;
+    const query = parts.query.split("&").map(function (part) {
+      const eq = part.indexOf("=");
+      if (eq === -1 || part.slice(0, eq).toLowerCase() !== "code") return part;
+      const value = replace(part.slice(eq + 1), index++);
+      return part.slice(0, eq + 1) + value;
+    });
+    return parts.path + "?" + query.join("&") + parts.fragment;
+  }
+
+  function storedCodes(stored) {
+    const codes = [];
+    mapCodes(stored, function (value) {
+      codes.push(value);
+      return value;
+    });
+    return codes;
+  }
+
+  function revealWebhook(value, stored) {
+    const codes = storedCodes(stored);
+    return mapCodes(value, function (v, i) {
+      return v === MASK && i < codes.length ? codes[i] : v;
+    });
+  }
+
+  function concealWebhook(value, stored) {
+    const codes = storedCodes(stored);
+    return mapCodes(value, function (v, i) {
+      return i < codes.length && v === codes[i] && v !== "" ? MASK : v;
+    });
+  }
+
+  function fetchStored(url) {
+    if (webhookStored !== null) return Promise.resolve(webhookStored);
+    return fetch(url, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.text().then(function (text) {
+        webhookStored = text;
+        return text;
+      });
+    });
+  }
+
+  function webhookInput() {
+    return document.querySelector("#details-form input[name=webhook_url]");
+  }
+
+  function syncShowButton() {
+    const button = document.querySelector("[data-webhook-show]");
+    const input = webhookInput();
+    if (!button || !input) return;
+    const shown = webhookStored !== null && concealWebhook(input.value, webhookStored) !== input.value;
+    button.textContent = shown ? "Hide" : "Show";
+    button.setAttribute("aria-pressed", shown ? "true" : "false");
+  }
+
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-webhook-show]");
+    if (!button) return;
+    const input = webhookInput();
+    if (!input) return;
+    fetchStored(button.getAttribute("data-webhook-show"))
+      .then(function (stored) {
+        const hide = button.getAttribute("aria-pressed") === "true";
+        input.value = hide ? concealWebhook(input.value, stored) : revealWebhook(input.value, stored);
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+        syncShowButton();
+      })
+      .catch(function () {
+        if (window.portalClipboard) window.portalClipboard.flash(button, "Not shown");
+      });
+  });
+
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-webhook-copy]");
+    if (!button || !window.portalClipboard) return;
+    const input = webhookInput();
+    const clip = window.portalClipboard;
+    fetchStored(button.getAttribute("data-webhook-copy"))
+      .then(function (stored) {
+        return clip.copyText(revealWebhook(input ? input.value : stored, stored));
+      })
+      .then(function () {
+        button.setAttribute("data-copied", "true");
+        clip.flash(button, "Copied");
+        clip.announce("Copied to the clipboard");
+      })
+      .catch(function () {
+        button.setAttribute("data-copied", "false");
+        clip.flash(button, "Not copied");
+        clip.announce("Could not copy to the clipboard");
+      });
+  });
+
   // --- Unsaved edits across a reload -----------------------------------------------------------
   // Every change to the edit form is kept in sessionStorage under the enrollment's URL and the etag
   // the page was opened with (`data-unsaved-key`). A reload restores it and says so, with a way to
@@ -65,6 +182,8 @@
         Array.prototype.forEach.call(el.options, function (o) {
           if (o.selected) values.push(o.value);
         });
+      } else if (name === "webhook_url" && webhookStored !== null) {
+        values.push(concealWebhook(el.value, webhookStored)); // a shown stored key is never kept
       } else {
         values.push(el.value);
       }
@@ -138,6 +257,45 @@
       if (k && k.indexOf(prefix) === 0 && k !== key) store.removeItem(k);
     }
 
+    // A refused Save (someone else saved first) has one next step: `Open the current version`
+    // (data-details-keep-changes) opens their version with the fields this user changed put back on
+    // top. What the user changed is known only here, against the version the page was opened with,
+    // so each Save keeps that difference (`changesKey`, merged over any earlier refused Save of the
+    // same version); the link marks it to be carried; the next page of this enrollment applies it
+    // only when so marked, and drops it in any case.
+    const changesKey = "dps-portal:details-changes:" + form.getAttribute("action");
+    function readChanges() {
+      try {
+        return JSON.parse(store.getItem(changesKey) || "null");
+      } catch (e) {
+        return null;
+      }
+    }
+    function changedFields() {
+      const earlier = readChanges();
+      const changes = earlier && earlier.etag === form.dataset.etag ? earlier.changes : {};
+      const state = formState(form);
+      Object.keys(state).forEach(function (name) {
+        if (JSON.stringify(state[name]) !== JSON.stringify(baseline[name])) changes[name] = state[name];
+      });
+      return changes;
+    }
+    form.addEventListener("submit", function () {
+      store.setItem(changesKey, JSON.stringify({ etag: form.dataset.etag, changes: changedFields(), carry: false }));
+    });
+    document.addEventListener("click", function (event) {
+      if (!event.target.closest("[data-details-keep-changes]")) return;
+      store.setItem(changesKey, JSON.stringify({ etag: form.dataset.etag, changes: changedFields(), carry: true }));
+    });
+    let carried = null;
+    if (!boundPage) {
+      const kept = readChanges();
+      store.removeItem(changesKey);
+      if (kept && kept.carry && kept.etag !== form.dataset.etag && Object.keys(kept.changes || {}).length) {
+        carried = kept.changes;
+      }
+    }
+
     function save() {
       const state = formState(form);
       if (!boundPage && sameState(state, baseline)) store.removeItem(key);
@@ -151,11 +309,17 @@
     } catch (e) {
       store.removeItem(key);
     }
+    if (carried) {
+      stored = Object.assign(stored || {}, carried);
+      const text = note && note.querySelector("[data-carried-text]");
+      if (text) text.textContent = text.getAttribute("data-carried-text");
+    }
     if (boundPage) {
       save();
     } else if (stored) {
-      if (applyState(form, stored)) {
+      if (applyState(form, stored) || carried) {
         if (note) note.hidden = false;
+        if (carried) save();
         pending = stored;
         // A restored choice that changes which fields exist (allocation policy) re-renders the form.
         const select = form.querySelector("select[name=allocation_policy]");
@@ -176,6 +340,7 @@
     form.addEventListener("change", save);
     document.body.addEventListener("htmx:afterSwap", function (event) {
       if (!event.detail || !event.detail.target || event.detail.target.id !== "details-form-body") return;
+      syncShowButton();
       if (pending) {
         applyState(form, pending);
         pending = null;

@@ -39,6 +39,9 @@
     }, 1500);
   }
 
+  // For page scripts (details.js): the same clipboard, button flash and announcement.
+  window.portalClipboard = { copyText: copyText, flash: flash, announce: announce };
+
   // `Copy` of a secret: the page holds only a masked value; the secret is fetched from its own
   // (signed-in, uncached) URL when the button is pressed, then put on the clipboard.
   document.addEventListener("click", function (event) {
@@ -83,13 +86,48 @@
   });
 
   // Confirm dialog: a submit button with data-confirm asks first; `Yes` submits its form.
+  // data-confirm-checkbox="<field name>" with data-confirm-checkbox-label="<label>" adds an unchecked
+  // checkbox to the dialog; checked at `Yes`, the form posts `<field name>=on` (e.g. a group's
+  // `Also delete its registration records`).
   let pending = null;
+  function checkboxFor(trigger) {
+    const option = document.getElementById("confirm-dialog-option");
+    const box = document.getElementById("confirm-dialog-checkbox");
+    const name = trigger.getAttribute("data-confirm-checkbox");
+    if (!option || !box) return;
+    option.hidden = !name;
+    box.checked = false;
+    if (name) {
+      document.getElementById("confirm-dialog-checkbox-label").textContent =
+        trigger.getAttribute("data-confirm-checkbox-label") || name;
+    }
+  }
+  function applyCheckbox(trigger) {
+    const name = trigger.getAttribute("data-confirm-checkbox");
+    const form = trigger.form;
+    if (!name || !form) return;
+    let field = form.querySelector('input[type=hidden][data-confirm-field="' + name + '"]');
+    const box = document.getElementById("confirm-dialog-checkbox");
+    if (box && box.checked) {
+      if (!field) {
+        field = document.createElement("input");
+        field.type = "hidden";
+        field.name = name;
+        field.value = "on";
+        field.setAttribute("data-confirm-field", name);
+        form.appendChild(field);
+      }
+    } else if (field) {
+      field.remove();
+    }
+  }
   document.addEventListener("click", function (event) {
     const trigger = event.target.closest("[data-confirm]");
     if (!trigger || trigger.dataset.confirmed === "true") return;
     event.preventDefault();
     const dialog = document.getElementById("confirm-dialog");
     document.getElementById("confirm-dialog-question").textContent = trigger.getAttribute("data-confirm");
+    checkboxFor(trigger);
     pending = trigger;
     dialog.showModal();
   });
@@ -104,6 +142,7 @@
       pending = null;
       dialog.close();
       trigger.dataset.confirmed = "true";
+      applyCheckbox(trigger);
       if (trigger.form && trigger.form.requestSubmit) {
         trigger.form.requestSubmit(trigger);
       } else {

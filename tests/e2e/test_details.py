@@ -110,7 +110,11 @@ def test_two_people_save_the_same_enrollment_the_second_is_refused(live_server, 
         first.get_by_role("button", name="Save").click()
         expect(first.get_by_text("Enrollment group “fleet-2” was saved.")).to_be_visible()
         second.get_by_role("button", name="Save").click()
-        expect(second.get_by_text(ETAG_MISMATCH)).to_be_visible()
+        conflict = second.locator("#details-conflict")
+        expect(conflict).to_contain_text("Someone else saved this enrollment group after you opened it")
+        expect(second.get_by_role("alert")).to_have_count(1)  # one next step, nothing contradicting it
+        expect(second.get_by_text(ETAG_MISMATCH)).to_have_count(0)
+        expect(second.locator("#details-restored")).to_be_hidden()
         expect(second.get_by_label("Device tags")).to_have_value('{"owner": "second"}')  # edits kept on screen
         second.get_by_role("tab", name="Registration + provisioning").click()
         expect(second.get_by_role("radio", name="Never re-provision device")).to_be_checked()
@@ -118,11 +122,36 @@ def test_two_people_save_the_same_enrollment_the_second_is_refused(live_server, 
         group.refresh_from_db()
         assert group.initial_twin_desired_properties == {"owner": "first"}
         assert group.initial_twin_tags == {} and group.reprovision_policy == "reprovisionandmigratedata"
-        # Saving again from the stale page is refused as well.
+        # Saving again from the stale page is refused as well, with the same single alert.
         second.get_by_role("button", name="Save").click()
-        expect(second.get_by_text(ETAG_MISMATCH)).to_be_visible()
+        expect(conflict).to_be_visible()
+        expect(second.get_by_role("alert")).to_have_count(1)
         group.refresh_from_db()
         assert group.initial_twin_tags == {}
+
+        # The next step: the current version with the fields the second person changed put back.
+        second.get_by_role("tab", name="Device settings").click()
+        second.get_by_label("Enable IoT Edge on provisioned devices").check()  # one more change on the stale page
+        conflict.get_by_role("link", name="Open the current version").click()
+        restored = second.locator("#details-restored")
+        expect(restored).to_contain_text("Your changes were put back over the current version")
+        expect(restored).to_contain_text("select Save to keep them")
+        expect(conflict).to_have_count(0)
+        second.get_by_role("tab", name="Device settings").click()
+        expect(second.get_by_label("Desired properties")).to_have_value('{\n  "owner": "first"\n}')  # theirs
+        expect(second.get_by_label("Device tags")).to_have_value('{"owner": "second"}')  # mine
+        expect(second.get_by_label("Enable IoT Edge on provisioned devices")).to_be_checked()
+        second.get_by_role("tab", name="Registration + provisioning").click()
+        expect(second.get_by_role("radio", name="Never re-provision device")).to_be_checked()
+        second.get_by_role("button", name="Save").click()
+        expect(second.get_by_text("Enrollment group “fleet-2” was saved.")).to_be_visible()
+        group.refresh_from_db()
+        assert group.initial_twin_desired_properties == {"owner": "first"}
+        assert group.initial_twin_tags == {"owner": "second"} and group.reprovision_policy == "never"
+        assert group.iot_edge is True
+        # Carried once: a later visit shows the saved values and no note.
+        second.reload()
+        expect(second.locator("#details-restored")).to_be_hidden()
     finally:
         first_context.close()
         second_context.close()
@@ -183,3 +212,72 @@ def test_custom_allocation_shows_the_webhook_fields_without_losing_edits(signed_
     assert (group.allocation_policy, group.webhook_url) == ("custom", "https://fn.example.net/api/alloc?code=s3cr3t")
     assert group.initial_twin_tags == {"typed": True}
     assert "s3cr3t" not in page.content()
+
+
+WEBHOOK = "https://fn.example.net/api/alloc?code=s3cr3t-key&clientId=default"
+
+
+def _custom_group(name: str) -> EnrollmentGroup:
+    return enrollment_group_create(
+        enrollment_group_id=name,
+        attestation_type="symmetricKey",
+        allocation_policy="custom",
+        webhook_url=WEBHOOK,
+        api_version="2021-10-01",
+    )
+
+
+def test_show_hide_and_copy_the_webhook_urls_key(signed_in_page: Page):
+    page = signed_in_page
+    group = _custom_group("fleet-w")
+    page.goto(page.base + group.get_absolute_url())
+    page.get_by_role("tab", name="IoT hubs").click()
+    field = page.get_by_label("Webhook URL")
+    masked = "https://fn.example.net/api/alloc?code=••••&clientId=default"
+    expect(field).to_have_value(masked)
+    assert "s3cr3t-key" not in page.content()
+
+    group_div = page.locator("#div_id_webhook_url")
+    group_div.get_by_role("button", name="Show").click()
+    expect(field).to_have_value(WEBHOOK)
+    group_div.get_by_role("button", name="Hide").click()
+    expect(field).to_have_value(masked)
+
+    # Copy puts the whole URL on the clipboard, the key in place of the mask, the field unchanged.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    field.fill(masked.replace("clientId=default", "clientId=edited"))
+    group_div.get_by_role("button", name="Copy").click()
+    expect(group_div.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == WEBHOOK.replace("clientId=default", "clientId=edited")
+    expect(field).to_have_value(masked.replace("clientId=default", "clientId=edited"))
+
+    # A shown key is never kept with the unsaved edits, and saving a shown URL keeps it as it was.
+    group_div.get_by_role("button", name="Show").click()
+    expect(field).to_have_value(WEBHOOK.replace("clientId=default", "clientId=edited"))
+    assert "s3cr3t-key" not in page.evaluate("JSON.stringify(Object.assign({}, window.sessionStorage))")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Enrollment group “fleet-w” was saved.")).to_be_visible()
+    group.refresh_from_db()
+    assert group.webhook_url == WEBHOOK.replace("clientId=default", "clientId=edited")
+    assert "s3cr3t-key" not in page.content()
+
+
+def test_a_plain_http_webhook_url_is_refused_on_its_field_except_to_loopback(signed_in_page: Page):
+    page = signed_in_page
+    group = _custom_group("fleet-h")
+    page.goto(page.base + group.get_absolute_url())
+    page.get_by_role("tab", name="IoT hubs").click()
+    page.get_by_label("Webhook URL").fill("http://fn.example.net/api/alloc?code=k")
+    page.get_by_role("button", name="Save").click()
+    error = page.locator("#div_id_webhook_url").get_by_text("Webhook URL uses http:// to fn.example.net")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("DPS would send the function key")
+    expect(page.get_by_role("tab", name="IoT hubs")).to_have_attribute("aria-invalid", "true")
+    group.refresh_from_db()
+    assert group.webhook_url == WEBHOOK
+
+    page.get_by_label("Webhook URL").fill("http://127.0.0.1:7071/api/alloc")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Enrollment group “fleet-h” was saved.")).to_be_visible()
+    group.refresh_from_db()
+    assert group.webhook_url == "http://127.0.0.1:7071/api/alloc"

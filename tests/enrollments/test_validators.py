@@ -193,6 +193,39 @@ def test_webhook_url_must_be_http_or_https(value):
 
 
 @pytest.mark.parametrize(
+    "value",
+    [
+        "http://localhost:7071/api/alloc?code=k",
+        "http://LOCALHOST./api",
+        "http://fn.localhost/api",
+        "http://127.0.0.1:7071/api/alloc",
+        "http://127.14.0.9/api",
+        "http://[::1]:7071/api",
+        "http://[::ffff:127.0.0.1]/api",
+        "HTTP://127.0.0.1/api",
+    ],
+)
+def test_plain_http_webhook_url_is_accepted_to_loopback_only(value):
+    v.validate_webhook_url(value)
+
+
+@pytest.mark.parametrize(
+    "value, host",
+    [
+        ("http://fn.azurewebsites.net/api/alloc?code=abc", "fn.azurewebsites.net"),
+        ("http://10.0.0.7:7071/api", "10.0.0.7"),
+        ("http://0.0.0.0/api", "0.0.0.0"),
+        ("http://localhost.example.com/api", "localhost.example.com"),
+        ("http://[fe80::1]/api", "fe80::1"),
+    ],
+)
+def test_plain_http_webhook_url_elsewhere_is_refused_saying_why(value, host):
+    message = refused(v.validate_webhook_url, value)
+    assert message == v.WEBHOOK_URL_PLAIN_HTTP.format(host=host)
+    assert "Use https://" in message and "unencrypted" in message
+
+
+@pytest.mark.parametrize(
     "value, shown",
     [
         ("https://h/a b", "a space"),

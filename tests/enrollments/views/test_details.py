@@ -536,14 +536,16 @@ def test_a_stale_etag_is_refused_and_the_edits_stay_on_screen(admin_client):
     response = admin_client.post(url, data)
     assert response.status_code == 200
     html = response.content.decode()
-    assert ETAG_MISMATCH.replace("'", "&#x27;") in html
+    assert "Someone else saved this enrollment group after you opened it, so your changes were not saved." in html
+    assert ETAG_MISMATCH.replace("'", "&#x27;") not in html  # one alert, one next step
+    assert html.count('role="alert"') == 1
     shown = form_data(html)
     assert shown["initial_twin_desired_properties"] == ['{"mine": true}']
     assert shown["reprovision_policy"] == ["never"]
     assert shown["etag"] == [group.etag]  # still the old one: a second Save is refused too
     assert snapshot(group) == theirs
     # Reloading would post the refused form again: a link opens the current version with a GET.
-    assert f'<a href="{url}" class="alert-link">Open the current version</a>' in html
+    assert f'<a href="{url}" class="alert-link" data-details-keep-changes>Open the current version</a>' in html
     current = admin_client.get(url).content.decode()
     assert "owner" in current and "Open the current version" not in current
     assert admin_client.post(url, shown).status_code == 200
@@ -844,3 +846,40 @@ def test_details_save_of_a_group_with_nul_in_tags(admin_client):
     )
     assert response.status_code == 200 and "invalid-feedback" in response.content.decode()
     assert IndividualEnrollment.objects.count() == 0 and EnrollmentGroup.objects.get().initial_twin_tags in ({}, None)
+
+
+def test_webhook_url_endpoint_gives_the_stored_url_to_a_signed_in_user_only(admin_client):
+    rich_group("fleet-c")
+    url = reverse("enrollments:enrollment_group_webhook_url", args=["fleet-c"])
+    response = admin_client.get(url)
+    assert response.status_code == 200 and response.content.decode() == WEBHOOK
+    assert response["Content-Type"].startswith("text/plain")
+    assert "no-store" in response["Cache-Control"] or "no-cache" in response["Cache-Control"]
+    anonymous = Client().get(url)
+    assert anonymous.status_code == 302 and "Ab%2Fc" not in anonymous.content.decode()
+    assert admin_client.post(url).status_code == 405
+    individual_enrollment_create(registration_id="dev-n", attestation_type="symmetricKey")
+    assert admin_client.get(reverse("enrollments:individual_enrollment_webhook_url", args=["dev-n"])).status_code == 404
+
+
+def test_webhook_url_with_a_key_gets_show_and_copy_beside_it(admin_client):
+    rich_group("fleet-c")
+    html = admin_client.get(reverse("enrollments:enrollment_group_detail_tab", args=["fleet-c", "iot-hubs"])).content
+    html = html.decode()
+    field = re.search(r'<div[^>]*id="div_id_webhook_url".*?</div>\s*</div>', html, re.S).group(0)
+    secret_url = reverse("enrollments:enrollment_group_webhook_url", args=["fleet-c"])
+    assert re.search(r'<button[^>]*data-webhook-show="' + re.escape(secret_url) + r'"[^>]*>\s*Show\s*</button>', field)
+    assert re.search(r'<button[^>]*data-webhook-copy="' + re.escape(secret_url) + r'"[^>]*>\s*Copy\s*</button>', field)
+    assert "Ab%2Fc" not in html
+
+
+def test_webhook_url_without_a_key_has_no_show(admin_client):
+    enrollment_group_create(
+        enrollment_group_id="fleet-k",
+        attestation_type="symmetricKey",
+        allocation_policy="custom",
+        webhook_url="https://fn.example.net/api/alloc",
+        api_version="2021-10-01",
+    )
+    html = admin_client.get(reverse("enrollments:enrollment_group_detail_tab", args=["fleet-k", "iot-hubs"])).content
+    assert b"data-webhook-show" not in html

@@ -236,3 +236,90 @@ def test_list_page_unknown_status_says_so_and_lists_nothing(admin_client):
     )
     assert 'aria-invalid="true"' in html
     assert "dev-a1" not in html and "No registration records." in html
+
+
+def _group_and_neighbour():
+    group = _group_with_records("Fleet-D", ("dev-1", "dev-2"))
+    # A record kept from an earlier group of the same name (any case) is listed on its tab too.
+    RegistrationRecord.objects.create(registration_id="old-1", enrollment_group_name="FLEET-d", status="assigned")
+    _group_with_records("other", ("x-1",))
+    return group
+
+
+def test_deleting_a_group_keeps_its_records_unless_asked():
+    from enrollments.services.enrollments import enrollment_delete
+
+    group = _group_and_neighbour()
+    assert enrollment_delete(enrollment=group) == 0
+    assert RegistrationRecord.objects.count() == 4
+
+
+def test_deleting_a_group_with_its_records_deletes_what_its_tab_listed_and_nothing_else():
+    from enrollments.services.enrollments import enrollment_delete
+
+    group = _group_and_neighbour()
+    listed = _ids(selectors.registration_records_for_group("Fleet-D"))
+    assert listed == ["dev-1", "dev-2", "old-1"]
+    assert enrollment_delete(enrollment=group, delete_registration_records=True) == 3
+    assert _ids(RegistrationRecord.objects.order_by("registration_id")) == ["x-1"]
+
+
+def test_bulk_delete_of_groups_with_their_records():
+    group = _group_and_neighbour()
+    enrollments_delete(model=type(group), pks=[group.pk], delete_registration_records=True)
+    assert _ids(RegistrationRecord.objects.all()) == ["x-1"]
+
+
+def test_details_delete_with_the_checkbox_deletes_the_records_and_says_so(admin_client):
+    group = _group_and_neighbour()
+    url = reverse("enrollments:enrollment_group_delete", args=[group.enrollment_group_id])
+    response = admin_client.post(url, {"delete_registration_records": "on"}, follow=True)
+    assert (
+        "Enrollment group “Fleet-D” was deleted. 3 registration records deleted with it." in response.content.decode()
+    )
+    assert _ids(RegistrationRecord.objects.all()) == ["x-1"]
+
+
+def test_details_delete_without_the_checkbox_keeps_the_records_and_says_so(admin_client):
+    group = _group_and_neighbour()
+    url = reverse("enrollments:enrollment_group_delete", args=[group.enrollment_group_id])
+    response = admin_client.post(url, follow=True)
+    assert "Enrollment group “Fleet-D” was deleted. Its registration records were kept." in response.content.decode()
+    assert RegistrationRecord.objects.count() == 4
+
+
+def test_bulk_delete_with_the_checkbox_deletes_the_records_and_says_so(admin_client):
+    group = _group_and_neighbour()
+    response = admin_client.post(
+        reverse("enrollments:enrollment_group_bulk_delete"),
+        {"pk": [group.pk], "delete_registration_records": "on"},
+        follow=True,
+    )
+    assert "Deleted 1 enrollment group: Fleet-D. Their registration records were deleted too." in (
+        response.content.decode()
+    )
+    assert _ids(RegistrationRecord.objects.all()) == ["x-1"]
+
+
+def test_the_group_delete_buttons_offer_the_checkbox_and_say_hub_identities_stay(admin_client):
+    group = _group_and_neighbour()
+    details = admin_client.get(group.get_absolute_url()).content.decode()
+    button = re.search(r'<button[^>]*form="delete-form"[^>]*>', details, re.S).group(0)
+    assert 'data-confirm-checkbox="delete_registration_records"' in button
+    assert 'data-confirm-checkbox-label="Also delete its registration records"' in button
+    assert "Device identities in the IoT hubs are not removed" in button
+    listing = admin_client.get(reverse("enrollments:enrollment_group_list")).content.decode()
+    button = re.search(r"<button[^>]*data-needs-selection[^>]*>", listing, re.S).group(0)
+    assert 'data-confirm-checkbox="delete_registration_records"' in button
+    assert "Device identities in the IoT hubs are not removed" in button
+    dialog = admin_client.get(reverse("enrollments:overview")).content.decode()
+    assert 'id="confirm-dialog-checkbox"' in dialog and 'for="confirm-dialog-checkbox"' in dialog
+
+
+def test_an_individual_enrollment_delete_has_no_records_checkbox(admin_client):
+    from enrollments.services.enrollments import individual_enrollment_create
+
+    enrollment = individual_enrollment_create(registration_id="dev-z", attestation_type="symmetricKey")
+    details = admin_client.get(enrollment.get_absolute_url()).content.decode()
+    button = re.search(r'<button[^>]*form="delete-form"[^>]*>', details, re.S).group(0)
+    assert "data-confirm-checkbox" not in button
