@@ -9,7 +9,8 @@ a save made from an older version is refused with the service's message and noth
 refusal raised while saving rolls the admin's transaction back and shows the form again with the
 service's messages next to their fields (`ServiceWriteAdmin`).
 Secrets (symmetric keys, the hub's shared access key) never appear in lists and are never rendered
-in forms: their inputs are empty password fields, and leaving one blank keeps the stored value.
+in forms: their inputs are empty password fields, and leaving one blank keeps the stored value. A
+webhook URL's `code=` key is shown as `••••` (input and link), as in the portal, and put back on save.
 Enrollments are created only through the portal's wizard or the service API (one create path), so
 the admin has no `Add` for them. Registration records are written by devices: read-only, deletable.
 Deleting a hub an enrollment targets, or a certificate a group references, shows Django's
@@ -27,16 +28,18 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
-from . import models
+from . import constants, models, validators
 from .attestation.x509 import MAX_CERTIFICATE_BYTES
 from .choices import AttestationType, CertificateSlot
 from .exceptions import EtagMismatchError
+from .forms.details import WebhookUrlField
 from .services import certificates as certificate_services
 from .services import enrollments as enrollment_services
 from .services import hubs as hub_services
 from .services import policies as policy_services
 from .services import provisioning_service as provisioning_service_services
 from .services import registrations as registration_services
+from .webhook_urls import mask_webhook_secret
 
 KEEP_SECRET_HELP = "Hidden. Leave blank to keep the current value; type a new one to replace it."
 SECRET_ATTRS = {"autocomplete": "new-password", "spellcheck": "false"}
@@ -452,9 +455,28 @@ class EnrollmentAdminForm(ServiceForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _mask_secret_fields(self, self.secret_fields)
+        self._mask_webhook_url()
         self.typed_secrets: set[str] = set()
         if self.instance.pk is not None:
             self.fields["target_iot_hubs"].initial = list(self.instance.iot_hubs.all())
+
+    def _mask_webhook_url(self) -> None:
+        """The portal's `Webhook URL` field (forms.details.WebhookUrlField): the `code=` key shows
+        as `••••` and an untouched mask is replaced by the stored key before the URL rules run."""
+        if "webhook_url" not in self.fields:
+            return
+        original = self.fields["webhook_url"]
+        stored = self.instance.webhook_url or ""
+        self.fields["webhook_url"] = WebhookUrlField(
+            stored=stored,
+            label=original.label,
+            required=False,
+            max_length=constants.WEBHOOK_URL_MAX_LENGTH + 64,
+            validators=[validators.validate_webhook_url],
+            widget=original.widget,
+            help_text="A code= key is shown as ••••; leave it so to keep it.",
+        )
+        self.initial["webhook_url"] = mask_webhook_secret(stored)
 
     def clean(self):
         data = super().clean()

@@ -308,3 +308,47 @@ def test_shared_access_policy_keys_masked_and_owner_not_deletable(admin_client):
     assert response.status_code == 302
     reader = models.SharedAccessPolicy.objects.get(name="reader")
     assert reader.primary_key and reader.primary_key != reader.secondary_key
+
+
+WEBHOOK_CODE = "Zm9vYmFyLXdlYmhvb2stc2VjcmV0LWNvZGU="
+WEBHOOK_URL = f"https://legit.example/api/alloc?code={WEBHOOK_CODE}&clientId=default"
+
+
+@pytest.fixture
+def custom_group(db):
+    models.ProvisioningService.objects.get_current()
+    return enrollment_group_create(
+        enrollment_group_id="grp-custom",
+        attestation_type="symmetricKey",
+        allocation_policy="custom",
+        webhook_url=WEBHOOK_URL,
+        api_version="2021-10-01",
+    )
+
+
+def custom_post_data(group, webhook_url):
+    return group_post_data(group, allocation_policy="custom", webhook_url=webhook_url, api_version="2021-10-01")
+
+
+def test_enrollment_change_page_masks_the_webhook_code(admin_client, custom_group):
+    html = admin_client.get(change_url(custom_group)).content.decode()
+    assert WEBHOOK_CODE not in html
+    masked = "https://legit.example/api/alloc?code=••••&amp;clientId=default"
+    assert f'value="{masked}"' in html  # the input
+    assert f'{masked.replace("••••", "%E2%80%A2" * 4)}">{masked}</a>' in html  # Django's "Currently:" link
+
+
+def test_saving_the_masked_webhook_url_keeps_the_stored_code(admin_client, custom_group):
+    masked = "https://legit.example/api/alloc?code=••••&clientId=default"
+    response = admin_client.post(change_url(custom_group), custom_post_data(custom_group, masked))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    custom_group.refresh_from_db()
+    assert custom_group.webhook_url == WEBHOOK_URL
+
+
+def test_a_typed_webhook_code_replaces_the_stored_one(admin_client, custom_group):
+    typed = "https://legit.example/api/alloc?code=bmV3LWNvZGU=&clientId=default"
+    response = admin_client.post(change_url(custom_group), custom_post_data(custom_group, typed))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    custom_group.refresh_from_db()
+    assert custom_group.webhook_url == typed
