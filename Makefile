@@ -7,6 +7,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
+# pip's failures must stop the install (its output is filtered of one harmless warning).
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 
 .PHONY: install run test test-fast lint bench browser clean
 
@@ -14,9 +17,9 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-	$(PIP) install -q -e '.[test]' 2>&1 | grep -v '^WARNING: Location' || true
-	$(PY) -c "import django, playwright, pytest_django"
+	$(PIP) install -q --upgrade pip 2>&1 | { grep -v '^WARNING: Location' || true; }
+	$(PIP) install -q -e '.[test]' 2>&1 | { grep -v '^WARNING: Location' || true; }
+	$(PY) -m dps_portal.check_install
 	touch $(STAMP)
 
 run: install
