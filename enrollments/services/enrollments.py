@@ -22,7 +22,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from .. import kinds, validators
 from ..attestation.symmetric_keys import generate_symmetric_key
@@ -44,6 +43,7 @@ from ..exceptions import (
     CREDENTIAL_OF_OTHER_TYPE,
     CUSTOM_NEEDS_API_VERSION,
     CUSTOM_NEEDS_WEBHOOK,
+    ETAG_MISMATCH,
     GROUP_NO_TPM,
     REQUIRED,
     SAME_CERTIFICATE_TWICE,
@@ -59,10 +59,9 @@ from ..models import (
     IndividualEnrollment,
     LinkedIotHub,
     RegistrationRecord,
-    new_etag,
     with_name,
 )
-from . import quotas
+from . import etags, quotas
 
 # Credential fields and the attestation types they belong to (the CLI's same-type rule, dps-reference §2).
 CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
@@ -519,9 +518,7 @@ def enrollment_update(
     model = type(enrollment)
     expected = normalize_etag(expected_etag)
     errors: dict[str, list] = {}
-    current = model.objects.select_for_update().get(pk=enrollment.pk)
-    if expected is not None and current.etag != expected:
-        raise EtagMismatchError()
+    current = etags.locked_current(model, enrollment.pk, expected_etag=expected, message=ETAG_MISMATCH)
     changes = dict(changes)
     if "attestation_type" in changes:
         if changes.pop("attestation_type") != current.attestation_type:
@@ -551,17 +548,7 @@ def enrollment_update(
     _check_allocation(errors, current, hubs)
     _full_clean(errors, current)
     _raise_if(errors)
-    old_etag = current.etag
-    current.etag = new_etag()
-    current.last_updated_date_time_utc = timezone.now()
-    columns = {
-        f.attname: getattr(current, f.attname)
-        for f in model._meta.concrete_fields
-        if not f.primary_key and f.name not in ("created_date_time_utc",)
-    }
-    updated = model.objects.filter(pk=current.pk, etag=old_etag).update(**columns)
-    if not updated:
-        raise EtagMismatchError()
+    etags.save_if_unchanged(current, message=ETAG_MISMATCH)
     if hubs_given:
         current.iot_hubs.set(hubs)
     return current
@@ -680,13 +667,7 @@ def enrollment_secondary_certificate_remove(
     on `expected_etag` (None or `*`: any). Raises EtagMismatchError when someone saved in between."""
     model = type(enrollment)
     expected = normalize_etag(expected_etag)
-    current = model.objects.select_for_update().filter(pk=enrollment.pk).first()
-    if current is None or (expected is not None and current.etag != expected):
-        raise EtagMismatchError()
+    current = etags.locked_current(model, enrollment.pk, expected_etag=expected, message=ETAG_MISMATCH)
     owner_field = "enrollment_group" if model is EnrollmentGroup else "individual_enrollment"
     EnrollmentCertificate.objects.filter(**{owner_field: current}, slot=CertificateSlot.SECONDARY).delete()
-    updated = model.objects.filter(pk=current.pk, etag=current.etag).update(
-        etag=new_etag(), last_updated_date_time_utc=timezone.now()
-    )
-    if not updated:
-        raise EtagMismatchError()
+    etags.save_if_unchanged(current, message=ETAG_MISMATCH)
