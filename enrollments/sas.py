@@ -66,12 +66,19 @@ def sign(*, resource_uri: str, expiry: int, key: str) -> str:
 
     `key` is the base64 policy (or device) key; raises InvalidSasTokenError if it is not base64.
     """
+    return sign_string(f"{quote_plus(resource_uri)}\n{expiry}", key=key)
+
+
+def sign_string(string_to_sign: str, *, key: str) -> str:
+    """The base64 HMAC-SHA256 of the UTF-8 `string_to_sign`, keyed by base64-decoded `key`.
+
+    Raises InvalidSasTokenError if `key` is not base64.
+    """
     try:
         raw_key = base64.b64decode(key, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise InvalidSasTokenError("The key is not valid base64.") from exc
-    to_sign = f"{quote_plus(resource_uri)}\n{expiry}".encode()
-    return base64.b64encode(hmac.new(raw_key, to_sign, hashlib.sha256).digest()).decode("ascii")
+    return base64.b64encode(hmac.new(raw_key, string_to_sign.encode(), hashlib.sha256).digest()).decode("ascii")
 
 
 def generate_sas_token(
