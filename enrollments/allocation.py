@@ -142,29 +142,39 @@ def candidate_hubs(
     return list(unique.values())
 
 
-def _unit_interval(registration_id: str, host_name: str) -> float:
-    """A uniform value in (0, 1) from SHA-256 of (lower-cased registration ID, lower-cased host name)."""
-    digest = hashlib.sha256(f"{registration_id.lower()}\x00{host_name.lower()}".encode()).digest()
+def _unit_interval(registration_id: bytes, host_name: str) -> float:
+    """A uniform value in (0, 1) from SHA-256 of `lower(registration ID) NUL lower(host name)` (UTF-8)."""
+    digest = hashlib.sha256(registration_id + host_name.lower().encode()).digest()
     # 53 bits: exactly representable; +0.5 keeps u away from 0 and 1 (ln(u) < 0, finite).
     return ((int.from_bytes(digest[:8], "big") >> 11) + 0.5) / _TWO_53
 
 
+def _hash_prefix(registration_id: str) -> bytes:
+    return registration_id.lower().encode() + b"\x00"
+
+
 def hub_score(registration_id: str, hub: HubCandidate) -> float:
     """The weighted rendezvous score `-weight / ln(u)` of one hub for one registration ID (> 0)."""
-    return -hub.allocation_weight / math.log(_unit_interval(registration_id, hub.host_name))
+    return -hub.allocation_weight / math.log(_unit_interval(_hash_prefix(registration_id), hub.host_name))
 
 
 def weighted_hub(registration_id: str, candidates: Sequence[HubCandidate]) -> HubCandidate:
     """The candidate with the highest weighted rendezvous score for `registration_id`.
 
     Registration IDs and host names compare ignoring case (DPS treats both so), so `Dev-1` and
-    `dev-1` land on the same hub. Ties (practically impossible) go to the smaller host name.
-    Raises ValueError when `candidates` is empty.
+    `dev-1` land on the same hub. Ties (practically impossible) go to the smaller host name, so
+    the candidates' order never matters. Raises ValueError when `candidates` is empty.
+    Cost: one SHA-256 and one logarithm per candidate.
     """
     if not candidates:
         raise ValueError("weighted_hub needs at least one candidate hub.")
-    # max() keeps the first of equal scores: the smallest host name.
-    return max(sorted(candidates, key=_sort_key), key=lambda hub: hub_score(registration_id, hub))
+    prefix = _hash_prefix(registration_id)
+    best, best_score = None, -1.0
+    for hub in candidates:
+        score = -hub.allocation_weight / math.log(_unit_interval(prefix, hub.host_name))
+        if score > best_score or (score == best_score and _sort_key(hub) < _sort_key(best)):
+            best, best_score = hub, score
+    return best
 
 
 def _location_key(location: str) -> str:

@@ -78,7 +78,12 @@ def sign_string(string_to_sign: str, *, key: str) -> str:
         raw_key = base64.b64decode(key, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise InvalidSasTokenError("The key is not valid base64.") from exc
-    return base64.b64encode(hmac.new(raw_key, string_to_sign.encode(), hashlib.sha256).digest()).decode("ascii")
+    return base64.b64encode(signature_digest(string_to_sign.encode(), raw_key=raw_key)).decode("ascii")
+
+
+def signature_digest(message: bytes, *, raw_key: bytes) -> bytes:
+    """The 32-byte HMAC-SHA256 of `message` under the raw (decoded) key: a SAS signature before base64."""
+    return hmac.digest(raw_key, message, hashlib.sha256)
 
 
 def generate_sas_token(

@@ -15,6 +15,8 @@ the key derived from the group's primary or secondary key (`symmetric_keys.deriv
 a token signed with the group key itself is refused. Pure functions: no ORM, no HTTP.
 """
 
+import base64
+import binascii
 import hmac
 import time
 from collections.abc import Sequence
@@ -22,8 +24,8 @@ from dataclasses import dataclass
 from urllib.parse import quote_plus, unquote
 
 from ..exceptions import DomainError
-from ..sas import SAS_PREFIX, InvalidSasTokenError, SasToken, parse_sas_token, sign_string
-from .symmetric_keys import derive_device_key
+from ..sas import SAS_PREFIX, InvalidSasTokenError, SasToken, parse_sas_token, signature_digest
+from .symmetric_keys import derive_device_key_bytes
 
 KEY_NAME = "registration"
 
@@ -150,41 +152,54 @@ def check_device_token(
         raise DeviceAuthenticationError(TOO_LONG_LIVED.format(away=token.se - current, limit=max_lifetime))
 
 
-def _strings_to_sign(token: SasToken) -> list[str]:
-    """`sr` as sent + "\\n" + se, and the quote_plus form when an SDK encoded `sr` differently."""
-    as_sent = getattr(token, "sr_as_sent", "")
-    normalized = f"{quote_plus(token.sr)}\n{token.se}"
-    if not as_sent:
-        return [normalized]
-    exact = f"{as_sent}\n{token.se}"
-    return [exact] if exact == normalized else [exact, normalized]
+class _Verifier:
+    """What a token's signature is compared with, computed once per token: the strings to sign
+    (`sr` as sent + "\\n" + se, and the `quote_plus` form when an SDK encoded `sr` differently)
+    and the sent signature's bytes."""
+
+    def __init__(self, token: SasToken):
+        as_sent = getattr(token, "sr_as_sent", "")
+        normalized = f"{quote_plus(token.sr)}\n{token.se}"
+        exact = f"{as_sent}\n{token.se}" if as_sent else normalized
+        strings = [exact] if exact == normalized else [exact, normalized]
+        self.messages = [string.encode() for string in strings]
+        self.sig = token.sig.encode("ascii", "replace")
+
+    def signed_by(self, raw_key: bytes) -> bool:
+        """Whether the raw (decoded) key signs the token; every form is compared, in constant time."""
+        matched = False
+        for message in self.messages:
+            expected = base64.b64encode(signature_digest(message, raw_key=raw_key))
+            matched |= hmac.compare_digest(expected, self.sig)
+        return matched
 
 
-def _signed_with(token: SasToken, key: str, strings: list[str], sig: bytes) -> bool:
-    matched = False
-    for string in strings:
-        try:
-            expected = sign_string(string, key=key)
-        except InvalidSasTokenError:
-            return False
-        matched |= hmac.compare_digest(expected.encode("ascii"), sig)
-    return matched
+def _decode_key(key: str) -> bytes | None:
+    """The raw bytes of a base64 key; None for "" or a value that is not base64 (it signs nothing)."""
+    if not key:
+        return None
+    try:
+        return base64.b64decode(key.strip(), validate=True) or None
+    except (binascii.Error, ValueError):
+        return None
 
 
 def signed_with(token: SasToken, key: str) -> bool:
     """Whether `token` is signed with the base64 `key`: HMAC-SHA256 over `sr` as sent + "\\n" + se,
     compared in constant time. A key that is not base64 (or empty) signs nothing."""
-    if not key:
-        return False
-    return _signed_with(token, key, _strings_to_sign(token), token.sig.encode("ascii", "replace"))
+    raw_key = _decode_key(key)
+    return raw_key is not None and _Verifier(token).signed_by(raw_key)
 
 
 def verify_device_keys(token: SasToken, *, keys: Sequence[str]) -> None:
     """Raise DeviceAuthenticationError unless one of `keys` (an individual enrollment's primary and
     secondary key) signs `token`. Every key is checked, so timing does not tell which matched."""
+    verifier = _Verifier(token)
     matched = False
     for key in keys:
-        matched |= signed_with(token, key)
+        raw_key = _decode_key(key)
+        if raw_key is not None:
+            matched |= verifier.signed_by(raw_key)
     if not matched:
         raise DeviceAuthenticationError(BAD_SIGNATURE)
 
@@ -198,27 +213,23 @@ def match_group(token: SasToken, *, registration_id: str, groups: Sequence[Group
     (with its own message when the token is signed with a group key itself) or when two or more
     groups match (ambiguous). Cost: 2 HMACs per group key, plus 1 per group key when none matches.
     """
-    strings = _strings_to_sign(token)
-    sig = token.sig.encode("ascii", "replace")
+    verifier = _Verifier(token)
     matches = []
+    group_keys = []
     for group in groups:
         matched = False
-        for group_key in (group.primary_key, group.secondary_key):
-            if not group_key:
+        for group_key in (_decode_key(group.primary_key), _decode_key(group.secondary_key)):
+            if group_key is None:
                 continue
-            try:
-                device_key = derive_device_key(group_key=group_key, registration_id=registration_id)
-            except ValueError:  # binascii.Error: a key that is not base64 derives nothing
-                continue
-            matched |= _signed_with(token, device_key, strings, sig)
+            group_keys.append(group_key)
+            device_key = derive_device_key_bytes(group_key=group_key, registration_id=registration_id)
+            matched |= verifier.signed_by(device_key)
         if matched:
             matches.append(group)
     if len(matches) > 1:
         raise DeviceAuthenticationError(AMBIGUOUS_GROUP)
     if matches:
         return matches[0]
-    for group in groups:
-        for group_key in (group.primary_key, group.secondary_key):
-            if group_key and _signed_with(token, group_key, strings, sig):
-                raise DeviceAuthenticationError(GROUP_KEY_ITSELF)
+    if any(verifier.signed_by(group_key) for group_key in group_keys):
+        raise DeviceAuthenticationError(GROUP_KEY_ITSELF)
     raise DeviceAuthenticationError(NO_GROUP)

@@ -50,8 +50,14 @@ def derive_device_key(*, group_key: str, registration_id: str) -> str:
     base64(HMAC-SHA256(key=base64decode(group_key), msg=UTF-8 registration ID)) — 44 characters.
     Source: DOCS concepts-symmetric-key-attestation.md; az CLI `compute_device_key`.
     """
-    mac = hmac.new(base64.b64decode(group_key), registration_id.encode("utf-8"), hashlib.sha256)
-    return base64.b64encode(mac.digest()).decode("ascii")
+    raw = derive_device_key_bytes(group_key=base64.b64decode(group_key), registration_id=registration_id)
+    return base64.b64encode(raw).decode("ascii")
+
+
+def derive_device_key_bytes(*, group_key: bytes, registration_id: str) -> bytes:
+    """`derive_device_key` on raw bytes: the 32-byte HMAC-SHA256 of the UTF-8 registration ID under
+    the decoded group key (the device key before base64)."""
+    return hmac.digest(group_key, registration_id.encode("utf-8"), hashlib.sha256)
 
 
 def mask_secret(value: str) -> str:

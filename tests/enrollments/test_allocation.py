@@ -348,3 +348,10 @@ def test_client_location_is_ignored_by_other_policies():
         assert choose_hub(
             policy="hashed", registration_id=rid, candidates=[EAST, WEST], client_location="westeurope"
         ) == weighted_hub(rid, [EAST, WEST])
+
+
+def test_equal_scores_go_to_the_smaller_host_name_whatever_the_order():
+    lower, upper = HubCandidate("hub-a.azure-devices.net"), HubCandidate("HUB-A.azure-devices.net")
+    for rid in IDS[:50]:
+        assert weighted_hub(rid, [lower, upper]) is upper
+        assert weighted_hub(rid, [upper, lower]) is upper
