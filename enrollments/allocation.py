@@ -183,7 +183,7 @@ def _location_key(location: str) -> str:
 
 
 def parse_client_locations(value: str) -> tuple[ClientLocation, ...]:
-    """Parse `DPS_CLIENT_LOCATIONS`: comma-separated `network=location` entries.
+    """Parse `DPS_CLIENT_LOCATIONS`: `network=location` entries separated by commas (or new lines).
 
     `10.1.0.0/16=westeurope,192.168.0.0/24=eastus` → two entries; IPv4 and IPv6 networks, a bare
     address means that address alone (/32, /128); blanks around entries are ignored and an empty
@@ -193,7 +193,7 @@ def parse_client_locations(value: str) -> tuple[ClientLocation, ...]:
     """
     entries = []
     seen: set[Network] = set()
-    for raw in (value or "").split(","):
+    for raw in re.split(r"[,\n]", value or ""):
         entry = raw.strip()
         if not entry:
             continue

@@ -28,6 +28,7 @@ from ..sas import SAS_PREFIX, InvalidSasTokenError, SasToken, parse_sas_token, s
 from .symmetric_keys import derive_device_key_bytes
 
 KEY_NAME = "registration"
+_SHOWN_SR = 300  # characters of a wrong `sr` quoted back in the message
 
 MISSING = (
     "The request has no Authorization header: a symmetric-key device sends a SharedAccessSignature token "
@@ -142,9 +143,10 @@ def check_device_token(
     """
     expected = resource_uri(id_scope=id_scope, registration_id=registration_id)
     if token.sr.lower() != expected.lower():
-        raise DeviceAuthenticationError(WRONG_RESOURCE.format(sr=token.sr, expected=expected))
+        shown = token.sr if len(token.sr) <= _SHOWN_SR else token.sr[:_SHOWN_SR] + "…"
+        raise DeviceAuthenticationError(WRONG_RESOURCE.format(sr=shown, expected=expected))
     if token.skn and token.skn.lower() != KEY_NAME:
-        raise DeviceAuthenticationError(WRONG_KEY_NAME.format(skn=token.skn))
+        raise DeviceAuthenticationError(WRONG_KEY_NAME.format(skn=token.skn[:_SHOWN_SR]))
     current = int(now if now is not None else time.time())
     if token.se <= current:
         raise DeviceAuthenticationError(EXPIRED)

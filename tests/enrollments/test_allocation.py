@@ -177,6 +177,12 @@ def test_client_locations_take_blanks_ipv6_and_bare_addresses():
     ]
 
 
+def test_client_locations_may_be_one_a_line():
+    assert parse_client_locations("10.1.0.0/16=westeurope\n192.168.0.0/24=eastus\n") == parse_client_locations(
+        "10.1.0.0/16=westeurope,192.168.0.0/24=eastus"
+    )
+
+
 @pytest.mark.parametrize("value", ["", "  ", ",", None])
 def test_empty_client_locations_mean_no_map(value):
     assert parse_client_locations(value) == ()

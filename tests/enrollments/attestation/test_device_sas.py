@@ -156,6 +156,13 @@ def test_sr_naming_another_scope_or_device_is_refused(sr):
     assert f"“{SCOPE}/registrations/{RID}”" in str(caught.value)
 
 
+def test_a_long_wrong_sr_is_quoted_shortened():
+    parsed = parse_device_token(token(key=PRIMARY, sr=f"{SCOPE}/registrations/{'x' * 5000}"))
+    with pytest.raises(DeviceAuthenticationError, match="sr names") as caught:
+        check_device_token(parsed, id_scope=SCOPE, registration_id=RID, now=NOW)
+    assert len(str(caught.value)) < 600 and "x…”" in str(caught.value)
+
+
 # se and skn
 
 
