@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from urllib.parse import quote_plus, unquote
 
 from ..exceptions import DomainError
-from ..sas import SAS_PREFIX, InvalidSasTokenError, SasToken, parse_sas_token, signature_digest
+from ..sas import SAS_PREFIX, InvalidSasTokenError, SasToken, generate_sas_token, parse_sas_token, signature_digest
 from .symmetric_keys import derive_device_key_bytes
 
 KEY_NAME = "registration"
@@ -129,6 +129,23 @@ def parse_device_token(header: str | None) -> DeviceSasToken:
 def resource_uri(*, id_scope: str, registration_id: str) -> str:
     """The resource URI a device token names: `{idScope}/registrations/{registrationId}` (not encoded)."""
     return f"{id_scope}/registrations/{registration_id}"
+
+
+def generate_device_token(
+    *, id_scope: str, registration_id: str, key: str, expiry: int | None = None, key_name: str | None = KEY_NAME
+) -> str:
+    """A device's `Authorization` header, as a device (or the simulator) makes it: sr, sig, se and
+    `skn=registration` (`key_name=None` leaves skn out, as Azure's Python device SDK does).
+
+    `key`: the base64 device key (an individual enrollment's key, or `derive_device_key` of a
+    group key); `expiry`: seconds since 1970 (default one hour from now).
+    """
+    return generate_sas_token(
+        resource_uri=resource_uri(id_scope=id_scope, registration_id=registration_id),
+        key=key,
+        policy_name=key_name,
+        expiry=expiry,
+    )
 
 
 def check_device_token(

@@ -61,6 +61,17 @@ def test_primary_or_secondary_key_with_or_without_skn(key, skn):
     verify_device_keys(parse_device_token(header), keys=[PRIMARY, SECONDARY])
 
 
+def test_generated_device_tokens_are_the_sdks_tokens(vectors):
+    device = vectors["sas"]["device"]
+    common = {"id_scope": device["id_scope"], "registration_id": device["registration_id"], "key": device["device_key"]}
+    assert device_sas.generate_device_token(**common, expiry=device["expiry_epoch_s"]) == device["token"]
+    without = device_sas.generate_device_token(**common, expiry=device["expiry_epoch_s"], key_name=None)
+    assert without == device["token"].removesuffix("&skn=registration")
+    fresh = parse_device_token(device_sas.generate_device_token(**common))
+    check_device_token(fresh, id_scope=device["id_scope"], registration_id=device["registration_id"])
+    assert signed_with(fresh, device["device_key"])
+
+
 def test_python_sdk_token_is_accepted():
     header = python_sdk_token(key=SECONDARY)
     assert "skn" not in header
