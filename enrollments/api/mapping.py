@@ -21,6 +21,7 @@ from ..models import (
     IndividualEnrollment,
     RegistrationRecord,
 )
+from ..services import bulk
 
 UNSUPPORTED_NONE = "Attestation type “none” is not supported: use symmetricKey, x509 or tpm."
 NEEDS_MEMBER = "Attestation type “{type}” needs the “{member}” object."
@@ -232,7 +233,9 @@ def _hubs(names) -> list:
     """LinkedIotHub rows for host names (case-insensitive); unknown names stay strings, which the
     service reports as "not a linked IoT hub"."""
     names = list(names or [])
-    linked = selectors.linked_iot_hubs_by_host_name(names)
+    linked = bulk.known_hubs(names)  # inside a bulk call: read once for all its items
+    if linked is None:
+        linked = selectors.linked_iot_hubs_by_host_name(names)
     return [linked.get(name.lower(), name) if isinstance(name, str) else name for name in names]
 
 

@@ -6,7 +6,9 @@ Every view: SAS authentication only (no session, so no CSRF), JSON in and out, `
 required (any of `versions.SUPPORTED`, answers in that version's shape), errors in DPS's shape.
 """
 
+import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework.exceptions import ValidationError as DrfValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -26,8 +29,8 @@ from rest_framework.views import APIView
 from .. import kinds, selectors
 from ..exceptions import EtagMismatchError
 from ..models import RegistrationRecord
+from ..services import bulk, quotas
 from ..services import enrollments as services
-from ..services import quotas
 from ..services.registrations import registration_record_delete
 from . import errors, mapping, serializers, versions
 from .authentication import HasPolicyRight, SasAuthentication, required_right
@@ -205,6 +208,24 @@ def _validated(serializer_class, data: dict) -> dict:
     return serializer.validated_data
 
 
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _validator(serializer_class) -> Callable[[Any], dict]:
+    """`_validated` for many bodies: one serializer instance validates each (what `is_valid` runs),
+    so its fields are built once per call rather than once per bulk item."""
+    serializer = serializer_class()
+
+    def validate(data: Any) -> dict:
+        try:
+            return serializer.run_validation(data)
+        except DrfValidationError as exc:
+            raise errors.ApiError(400, errors.INVALID_BODY, "; ".join(_flatten(exc.detail))) from exc
+
+    return validate
+
+
 def _etag_header(etag: str) -> dict[str, str]:
     return {"ETag": f'"{etag}"'}
 
@@ -229,7 +250,11 @@ class ApiKind:
         return selectors.enrollments_with_relations(self.model)
 
     def find(self, record_id: str, *, related: bool = True):
-        """The record named `record_id` ignoring case, or None (an index lookup at any table size)."""
+        """The record named `record_id` ignoring case, or None (an index lookup at any table size;
+        inside a bulk call's batch, the record it read for every item at once)."""
+        read, obj = bulk.find(self.model, record_id)
+        if read:
+            return obj
         return selectors.enrollment_by_name(self.model, record_id, related=related)
 
     def get(self, record_id: str):
@@ -288,13 +313,15 @@ def _upsert(
     target hubs and certificates (for the response), else it is the written instance.
     An upsert of an absent ID takes the kind's create lock (services.quotas.lock) and looks again:
     of two concurrent upserts of one new ID the second sees the first's row and updates it (200 on
-    both databases, never "already exists").
+    both databases, never "already exists"). Inside a bulk call's batch (services.bulk) a create
+    writes nothing here (the batch writes it): no savepoint but the update's own.
     Raises ApiError: 400 invalid, 404 when `must_exist` and absent, 409 when `must_be_new` and present,
     412 stale etag.
     """
     created = False
+    batched = bulk.active(kind.model)
     try:
-        with transaction.atomic():
+        with contextlib.nullcontext() if batched else transaction.atomic():
             obj = kind.find(record_id, related=False)
             if obj is None and not must_exist and not quotas.holds(kind.model):
                 quotas.lock(kind.model)
@@ -322,9 +349,11 @@ def _upsert(
                         "enrollment cannot change. Delete it first, or use another ID.",
                     )
                 changes, x509 = mapping.update_arguments(obj, data)
-                obj = services.enrollment_update(enrollment=obj, expected_etag=if_match, changes=changes)
-                if x509:
-                    services.enrollment_x509_replace(enrollment=obj, **x509)
+                # enrollment_update is atomic itself; with an X.509 replacement after it, both share one.
+                with transaction.atomic() if batched and x509 else contextlib.nullcontext():
+                    obj = services.enrollment_update(enrollment=obj, expected_etag=if_match, changes=changes)
+                    if x509:
+                        services.enrollment_x509_replace(enrollment=obj, **x509)
     except DjangoValidationError as exc:
         raise kind.invalid(exc) from exc
     except EtagMismatchError as exc:
@@ -405,37 +434,80 @@ class BulkOperationView(DpsApiView):
             )
         if problems:
             raise errors.ApiError(400, errors.INVALID_BODY, " ".join(problems))
-        failures = []
-        deadline = time.monotonic() + settings.DPS_BULK_TIME_LIMIT
-        # One transaction for the whole call, a savepoint per item: the answer lists exactly what was
-        # committed. A call cut short (time limit, a killed worker, a lost database) commits nothing.
-        with transaction.atomic(), quotas.bulk_allowance(self.kind.model):
-            for index, item in enumerate(items):
-                if time.monotonic() > deadline:
-                    transaction.set_rollback(True)
-                    raise errors.ApiError(
-                        503,
-                        errors.BULK_TIMED_OUT,
-                        BULK_TIMED_OUT.format(
-                            limit=settings.DPS_BULK_TIME_LIMIT, done=index, total=len(items), member=member
-                        ),
-                        headers={"Retry-After": str(errors.RETRY_AFTER_SECONDS)},
-                    )
-                record_id = item.get(self.kind.id_member) if isinstance(item, dict) else None
-                try:
-                    self._one(mode, item, index)
-                except errors.ApiError as exc:
-                    failures.append(
-                        {
-                            self.kind.id_member: str(record_id or ""),
-                            "errorCode": exc.error_code,
-                            "errorStatus": exc.message,
-                        }
-                    )
-        return Response({"isSuccessful": not failures, "errors": failures})
+        kind = self.kind
+        ids = [item.get(kind.id_member) if isinstance(item, dict) else None for item in items]
+        failures: dict[int, dict] = {}
 
-    def _one(self, mode: str, item: Any, index: int) -> None:
-        """Apply one bulk item in its own savepoint; raise ApiError to report it as failed."""
+        def fail(index: int, exc: errors.ApiError) -> None:
+            failures[index] = {
+                kind.id_member: str(ids[index] or ""),
+                "errorCode": exc.error_code,
+                "errorStatus": exc.message,
+            }
+
+        deadline = time.monotonic() + settings.DPS_BULK_TIME_LIMIT
+        validate = _validator(kind.serializer)
+        # One transaction for the whole call: the answer lists exactly what was committed. A call cut
+        # short (time limit, a killed worker, a lost database) commits nothing. Items are applied by
+        # the services inside one batch (services.bulk: the call's records read at once, creates and
+        # deletes written together), or one by one in a savepoint each when the batch cannot apply.
+        hub_names = [
+            name
+            for item in items
+            if isinstance(item, dict)
+            for name in [*_list(item.get("iotHubs")), item.get("iotHubHostName")]
+        ]
+        with (
+            transaction.atomic(),
+            quotas.bulk_allowance(kind.model),
+            bulk.batch(kind.model, ids, hub_names) as batch,
+        ):
+            deletes: list[tuple[int, str, str | None]] | None = [] if batch is not None else None
+            for index, item in enumerate(items):
+                self._check_time(deadline, index, len(items))
+                if batch is not None:
+                    batch.index = index
+                try:
+                    self._one(mode, item, index, validate, deletes)
+                except errors.ApiError as exc:
+                    fail(index, exc)
+            if deletes:
+                for index, exc in bulk.delete_many(kind.model, deletes).items():
+                    fail(index, self._delete_error(exc, ids[index]))
+            for index, exc in bulk.flush().items():
+                fail(index, kind.invalid(exc))
+            self._check_time(deadline, len(items), len(items))
+        return Response({"isSuccessful": not failures, "errors": [failures[index] for index in sorted(failures)]})
+
+    def _check_time(self, deadline: float, done: int, total: int) -> None:
+        """Past the call's time limit: raise the 503 that rolls the whole call back."""
+        if time.monotonic() > deadline:
+            transaction.set_rollback(True)
+            raise errors.ApiError(
+                503,
+                errors.BULK_TIMED_OUT,
+                BULK_TIMED_OUT.format(
+                    limit=settings.DPS_BULK_TIME_LIMIT, done=done, total=total, member=self.kind.collection
+                ),
+                headers={"Retry-After": str(errors.RETRY_AFTER_SECONDS)},
+            )
+
+    def _delete_error(self, exc: Exception, record_id: str) -> errors.ApiError:
+        if isinstance(exc, EtagMismatchError):
+            return errors.ApiError(412, errors.PRECONDITION_FAILED, STALE)
+        kind = self.kind
+        return errors.ApiError(404, kind.not_found_code, kind.not_found_message.format(id=record_id))
+
+    def _one(
+        self,
+        mode: str,
+        item: Any,
+        index: int,
+        validate: Callable[[Any], dict],
+        deletes: list[tuple[int, str, str | None]] | None,
+    ) -> None:
+        """Apply one bulk item (a delete inside a batch is only collected into `deletes`, for
+        services.bulk.delete_many); raise ApiError to report it as failed."""
         kind = self.kind
         if not isinstance(item, dict):
             raise errors.ApiError(400, errors.INVALID_BODY, f"{kind.collection}[{index}]: {NOT_AN_OBJECT}")
@@ -443,17 +515,20 @@ class BulkOperationView(DpsApiView):
         if not isinstance(record_id, str) or not record_id:
             raise errors.ApiError(400, errors.INVALID_BODY, f"{kind.id_member}: This field is required.")
         if mode == "delete":
+            if deletes is not None:
+                deletes.append((index, record_id, item.get("etag") or None))
+                return
             obj = kind.find(record_id, related=False)
             if obj is None:
-                raise errors.ApiError(404, kind.not_found_code, kind.not_found_message.format(id=record_id))
+                raise self._delete_error(bulk.NotFound(record_id), record_id)
             try:
                 services.enrollment_delete(enrollment=obj, expected_etag=item.get("etag") or None)
             except EtagMismatchError as exc:
-                raise errors.ApiError(412, errors.PRECONDITION_FAILED, STALE) from exc
+                raise self._delete_error(exc, record_id) from exc
             return
         _reject_nul(item, "")
         _check_version_members(item, self.request)
-        data = _validated(kind.serializer, item)
+        data = validate(item)
         if mode == "create":
             obj, created = _upsert(kind, data, record_id, None, must_be_new=True, fetch=False)
         elif mode == "update":

@@ -16,8 +16,9 @@ All failures raise ValidationError({field: [messages]}) with model field names a
 EtagMismatchError when a conditional update or delete finds a newer record.
 """
 
-from collections.abc import Iterable
-from typing import Any
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -61,7 +62,7 @@ from ..models import (
     RegistrationRecord,
     with_name,
 )
-from . import etags, quotas
+from . import etags, lookups, quotas
 
 # Credential fields and the attestation types they belong to (the CLI's same-type rule, dps-reference §2).
 CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
@@ -136,9 +137,13 @@ def _check_symmetric_keys(errors: dict, obj) -> None:
 
 
 def _owner_label(cert: EnrollmentCertificate) -> str:
-    if cert.enrollment_group_id:
-        return f"enrollment group “{cert.enrollment_group.enrollment_group_id}”"
-    return f"individual enrollment “{cert.individual_enrollment.registration_id}”"
+    return _owner_label_of(cert.enrollment_group if cert.enrollment_group_id else cert.individual_enrollment)
+
+
+def _owner_label_of(enrollment: EnrollmentGroup | IndividualEnrollment) -> str:
+    if isinstance(enrollment, EnrollmentGroup):
+        return f"enrollment group “{enrollment.enrollment_group_id}”"
+    return f"individual enrollment “{enrollment.registration_id}”"
 
 
 def _check_certificates(
@@ -178,8 +183,9 @@ def _check_certificates(
         if exclude_owner:
             used = used.exclude(**exclude_owner)
         existing = used.first()
-        if existing:
-            owner = _owner_label(existing)
+        batch = lookups.active()
+        owner = _owner_label(existing) if existing else (batch.claimed.get(info.sha256_thumbprint) if batch else None)
+        if owner:
             errors.setdefault(field, []).append(
                 CERTIFICATE_IN_USE.format(thumb=info.sha256_thumbprint[:16], owner=owner)
             )
@@ -261,7 +267,12 @@ def _check_legacy_hub(errors: dict, enrollment, previous: str | None = None) -> 
     name = enrollment.iot_hub_host_name
     if not name or (previous is not None and name.lower() == previous.lower()):
         return
-    if not LinkedIotHub.objects.filter(host_name__iexact=name).exists():
+    batch = lookups.active()
+    if batch is not None and name.lower() in batch.hubs:
+        linked = batch.hubs[name.lower()] is not None  # read for the whole many-item write
+    else:
+        linked = LinkedIotHub.objects.filter(host_name__iexact=name).exists()
+    if not linked:
         errors.setdefault("iot_hub_host_name", []).append(NOT_LINKED.format(hub=name))
 
 
@@ -279,7 +290,25 @@ def _check_hubs(errors: dict, iot_hubs: Iterable) -> list[LinkedIotHub]:
     return [h for h in hubs if isinstance(h, LinkedIotHub)]
 
 
-@transaction.atomic
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _atomic_unless_batched(function: _F) -> _F:
+    """`transaction.atomic` around a create, except inside a many-item write (services.bulk): there
+    the caller's transaction is open, the create's checks write nothing and its write is deferred
+    to the batch's flush, so a savepoint per item would only cost two round trips."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if lookups.active() is not None:
+            return function(*args, **kwargs)
+        with transaction.atomic():
+            return function(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@_atomic_unless_batched
 def enrollment_group_create(
     *,
     enrollment_group_id: str,
@@ -331,7 +360,7 @@ def enrollment_group_create(
     return _finish_create(errors, group, hubs=hubs, certificates=certificates if not group.ca_primary else {})
 
 
-@transaction.atomic
+@_atomic_unless_batched
 def individual_enrollment_create(
     *,
     registration_id: str,
@@ -400,13 +429,15 @@ def _finish_create(
     certificates: dict[str, CertificateInfo | None],
 ) -> EnrollmentGroup | IndividualEnrollment:
     """The shared end of both creates: allocation rules, field validation, the case-insensitive name
-    check, then one savepoint writing the record, its target hubs and its certificates.
+    check, then one savepoint writing the record, its target hubs and its certificates. Inside a
+    many-item write of this kind (services.bulk) the checked record is handed to the batch instead
+    and written, with the call's other creates, by `bulk.flush` (it is returned unsaved).
 
     Raises ValidationError with every error collected so far; a lost race on a unique constraint
     becomes the same field error as the pre-check (never an IntegrityError).
     """
     kind = kinds.kind_of(enrollment)
-    is_group, id_field = kind.is_group, kind.id_field
+    id_field = kind.id_field
     name = kind.name(enrollment)
     _check_allocation(errors, enrollment, hubs)
     _check_legacy_hub(errors, enrollment)
@@ -416,13 +447,36 @@ def _finish_create(
         if message:
             errors.setdefault(id_field, []).append(message)
     _raise_if(errors)
+    batch = lookups.active(type(enrollment))
+    if batch is not None:
+        batch.pending.append(lookups.PendingCreate(batch.index, enrollment, hubs, certificates))
+        batch.records[name.lower()] = enrollment
+        for info in certificates.values():
+            if info is not None:
+                batch.claimed[info.sha256_thumbprint] = _owner_label_of(enrollment)
+        return enrollment
+    return write_create(enrollment, hubs=hubs, certificates=certificates)
+
+
+def write_create(
+    enrollment: EnrollmentGroup | IndividualEnrollment,
+    *,
+    hubs: list[LinkedIotHub],
+    certificates: dict[str, CertificateInfo | None],
+) -> EnrollmentGroup | IndividualEnrollment:
+    """Write a checked create in one savepoint: the record, its target hubs and its certificates.
+    A lost race on a unique constraint raises the same ValidationError as the pre-check."""
+    kind = kinds.kind_of(enrollment)
+    name = kind.name(enrollment)
     try:
         with transaction.atomic():
             enrollment.save()
             enrollment.iot_hubs.set(hubs)
-            _save_certificates("enrollment_group" if is_group else "individual_enrollment", enrollment, certificates)
+            _save_certificates(
+                "enrollment_group" if kind.is_group else "individual_enrollment", enrollment, certificates
+            )
     except IntegrityError as exc:
-        raise _integrity_to_validation(exc, name, kind="group" if is_group else "individual") from exc
+        raise _integrity_to_validation(exc, name, kind="group" if kind.is_group else "individual") from exc
     return enrollment
 
 
@@ -437,7 +491,13 @@ def name_taken_message(
     when the other record is not visible (a lost race whose winner has not committed yet).
     """
     id_field = kinds.BY_MODEL[model].id_field
-    existing = with_name(model.objects.all(), id_field, name).values_list(id_field, flat=True).first()
+    batch = lookups.active(model)
+    if batch is not None and name.lower() in batch.records:
+        # Read for the whole many-item write (services.bulk), with the creates it has checked.
+        record = batch.records[name.lower()]
+        existing = getattr(record, id_field) if record is not None else None
+    else:
+        existing = with_name(model.objects.all(), id_field, name).values_list(id_field, flat=True).first()
     if existing is None and not default_spelling:
         return None
     template = ALREADY_EXISTS_GROUP if model is EnrollmentGroup else ALREADY_EXISTS_INDIVIDUAL
