@@ -3,6 +3,8 @@ PYTHON ?= python3
 PORT ?= 8000
 # The portal's public URL (Overview endpoints, connection strings) follows PORT unless set.
 DPS_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
+# The device endpoint's address (its port: DPS_DEVICE_PORT, blank for 443 when bindable, else 8443).
+DPS_DEVICE_BIND ?= 127.0.0.1
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
@@ -22,11 +24,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m dps_portal.check_install
 	touch $(STAMP)
 
+# The portal on 127.0.0.1:PORT and the device endpoint (HTTPS, gunicorn) on DPS_DEVICE_BIND:DPS_DEVICE_PORT
+# (443 when it may be bound, else 8443), one foreground command (dps_portal/devserver.py).
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_admin
 	@echo "Portal: $(DPS_PUBLIC_URL)/ (service connection string: DPS_PUBLIC_URL=$(DPS_PUBLIC_URL) $(PY) manage.py connection_string)"
-	DPS_DEVELOPMENT=1 DPS_PUBLIC_URL=$(DPS_PUBLIC_URL) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	DPS_DEVELOPMENT=1 DPS_PUBLIC_URL=$(DPS_PUBLIC_URL) DPS_DEVICE_BIND=$(DPS_DEVICE_BIND) $(PY) -m dps_portal.devserver 127.0.0.1:$(PORT)
 
 # Chromium comes from Debian's packages: Playwright cannot download its own browser here.
 browser:

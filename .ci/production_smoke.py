@@ -13,7 +13,11 @@ with the last command (the server) kept in the foreground, then acts as a user a
 
 Each pass signs in, GETs every portal page, the admin, /api/docs/ and an enrollment's details
 page, creates and reads an enrollment through the service API: all 200. Static files must carry a
-far-future Cache-Control. Exit status 0 when every check passes; the first failure is printed.
+far-future Cache-Control. The device endpoint (the block's second server, on DPS_DEVICE_PORT) must
+answer over TLS, checked with nothing but the CA certificate downloaded from the portal
+(`Download server CA certificate`) for the pass's host name, with TLS 1.2 (Azure's device SDK) and
+the client's best; Overview must show that HTTPS device endpoint. Exit status 0 when every check
+passes; the first failure is printed.
 """
 
 import datetime as dt
@@ -35,7 +39,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 README_HOST = "dps.example.com"
 README_PORT = "8000"
-PLAIN_PORT, BACKEND_PORT, TLS_PORT = 18_090, 18_091, 18_443
+PLAIN_PORT, BACKEND_PORT, TLS_PORT, DEVICE_PORT = 18_090, 18_091, 18_443, 18_444
 PAGES = [
     "/portal/",
     "/portal/enrollment-groups/",
@@ -83,6 +87,7 @@ def substitute(block: str, *, host: str, port: int, database_url: str, admin_pas
         (r"DPS_ADMIN_PASSWORD=\S+", f"DPS_ADMIN_PASSWORD='{admin_password}'"),
         (re.escape(README_HOST), host),
         (rf":{README_PORT}\b", f":{port}"),
+        (r"DPS_DEVICE_PORT=\S+", f"DPS_DEVICE_PORT={DEVICE_PORT}"),
     ]
     for pattern, replacement in steps:
         block, count = re.subn(pattern, lambda _m, r=replacement: r, block)
@@ -248,6 +253,36 @@ def service_api(client: Client, env: dict) -> str:
     return rid
 
 
+def device_endpoint(client: Client, overview: bytes) -> None:
+    """The device TLS port: Overview names it, and it answers over TLS verified with only the CA
+    certificate downloaded from the portal, for the public host name (TLS 1.2 and the best)."""
+    host = client.public.split(":")[0]
+    endpoint = f"https://{host}:{DEVICE_PORT}"
+    check(f'id="https-device-endpoint">{endpoint}<'.encode() in overview, f"Overview does not show {endpoint}")
+    ca_pem = client.get_ok("/portal/server-ca-certificate/").decode()
+    check(ca_pem.startswith("-----BEGIN CERTIFICATE-----") and "PRIVATE" not in ca_pem, "the CA download is not a PEM")
+    deadline = time.monotonic() + 120  # its workers may still be loading Django
+    for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.MAXIMUM_SUPPORTED):
+        context = ssl.create_default_context(cadata=ca_pem)
+        context.maximum_version = version
+        device = Client(host="127.0.0.1", port=DEVICE_PORT, tls=context, public=host)
+        while True:
+            try:
+                status, _, content = device.request("GET", "/healthz")
+                break
+            except (ConnectionRefusedError, ConnectionResetError) as exc:
+                if time.monotonic() > deadline:
+                    raise SmokeFailure(f"the device endpoint {endpoint} does not answer: {exc}") from exc
+                time.sleep(0.5)
+            except ssl.SSLError as exc:
+                raise SmokeFailure(f"TLS to the device endpoint with the downloaded CA: {exc}") from exc
+        check(status == 200 and content == b'{"status": "ok"}', f"device endpoint /healthz: {status} {content[:200]!r}")
+        # the same app, and HTTPS as Django sees it: no redirect to https:// (pass 2 has DJANGO_SSL_REDIRECT on)
+        status, headers, _ = device.request("GET", "/portal/")
+        location = headers.get("location", "")
+        check(status == 302 and location.startswith("/accounts/login/"), f"device /portal/: {status} {location}")
+
+
 def use_the_product(client: Client, password: str, api_env: dict) -> None:
     rid = service_api(client, api_env)
     sign_in(client, password)
@@ -255,6 +290,7 @@ def use_the_product(client: Client, password: str, api_env: dict) -> None:
         content = client.get_ok(path)
         if path == "/portal/":
             check_static(client, content)
+            device_endpoint(client, content)
     listing = client.get_ok("/portal/individual-enrollments/").decode()
     details = re.search(r'href="(/portal/individual-enrollments/[^"]+/details/)"[^>]*>\s*' + re.escape(rid), listing)
     check(details is not None, f"the list does not link {rid}'s details page")

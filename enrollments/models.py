@@ -18,6 +18,8 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from dps_portal.device_endpoint import device_host, device_url
+
 from . import constants, validators
 from .choices import (
     AllocationPolicy,
@@ -106,8 +108,14 @@ class ProvisioningService(models.Model):
 
     @property
     def device_endpoint(self) -> str:
-        """Where devices register (here the same server)."""
-        return self.service_endpoint
+        """The host name devices are given (Azure's "Global device endpoint"): `DPS_DEVICE_HOST`,
+        else DPS_PUBLIC_URL's host."""
+        return device_host(settings.DPS_DEVICE_HOST, settings.DPS_PUBLIC_URL)
+
+    @property
+    def https_device_endpoint(self) -> str:
+        """The device API's base URL, `https://host[:DPS_DEVICE_PORT]` (the device TLS port)."""
+        return device_url(self.device_endpoint, settings.DPS_DEVICE_PORT)
 
 
 class LinkedIotHub(models.Model):

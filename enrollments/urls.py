@@ -13,6 +13,7 @@ app_name = "enrollments"
 
 urlpatterns = [
     path("", overview.overview, name="overview"),
+    path("server-ca-certificate/", overview.server_ca_certificate, name="server_ca_certificate"),
     path("enrollment-groups/", list_views.enrollment_group_list, name="enrollment_group_list"),
     path("enrollment-groups/delete/", list_views.enrollment_group_bulk_delete, name="enrollment_group_bulk_delete"),
     path("individual-enrollments/", list_views.individual_enrollment_list, name="individual_enrollment_list"),

@@ -1,12 +1,17 @@
 """Shared fixtures: the vectors folder, runtime-made certificates, a signed-in client, helper processes."""
 
 import datetime as dt
+import http.client
 import json
 import os
 import select
+import socket
+import ssl
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -26,6 +31,21 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 os.environ.setdefault("DPS_DEVELOPMENT", "1")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The device TLS server the tests share (device_tls_server): its own loopback address, so it never
+# collides with a running `make run` (127.0.0.1) or another test module's fixed port.
+DEVICE_TLS_HOST = "127.0.12.1"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def server_data_dir(tmp_path_factory) -> Path:
+    """DPS_DATA_DIR for the whole session (the generated TLS certificates), never the checkout's data/."""
+    from django.conf import settings
+
+    path = tmp_path_factory.mktemp("dps-data")
+    original = settings.DPS_DATA_DIR
+    settings.DPS_DATA_DIR = path
+    yield path
+    settings.DPS_DATA_DIR = original
 
 
 @pytest.fixture(scope="session")
@@ -165,3 +185,103 @@ def _wait_for_output(proc: subprocess.Popen, text: str, timeout: float) -> None:
         if text in line:
             return
     raise RuntimeError(f"helper process printed no {text!r} within {timeout} s:\n{''.join(seen)}")
+
+
+@dataclass
+class DeviceTlsServer:
+    """The device endpoint as production runs it (gunicorn, dps_portal/gunicorn_device_conf.py, TLS)
+    on `host`:`port`, against the test database; `ca_pem` is the CA certificate devices trust."""
+
+    host: str
+    port: int
+    ca_pem: bytes
+    ca_file: Path
+    process: subprocess.Popen
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}:{self.port}"
+
+    def ssl_context(self, *, tls12_only: bool = False) -> ssl.SSLContext:
+        """A client context trusting only the server's CA (TLS 1.2 only, as Azure's device SDK, if asked)."""
+        context = ssl.create_default_context(cadata=self.ca_pem.decode())
+        if tls12_only:
+            context.maximum_version = ssl.TLSVersion.TLSv1_2
+        return context
+
+    def request(self, method: str, path: str, *, body: bytes | None = None, headers: dict | None = None):
+        """One HTTPS request; returns (status, headers with lower-case names, body bytes)."""
+        connection = http.client.HTTPSConnection(self.host, self.port, timeout=30, context=self.ssl_context())
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        finally:
+            connection.close()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def device_tls_server(django_db_setup, django_db_blocker, server_data_dir) -> DeviceTlsServer:
+    """Start the device TLS server once per session on 127.0.12.1 (a free port), on the test
+    database and the session's DPS_DATA_DIR (so `Download server CA certificate` in the tests gives
+    the CA it serves with). Tests that put data in front of it use `transactional_db` so the server,
+    on its own connections, sees it committed. Stopped (SIGTERM) at the end of the session."""
+    from django.db import connection
+
+    url = database_url(connection.settings_dict)
+    port = _free_port(DEVICE_TLS_HOST)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DPS_", "GUNICORN_", "WEB_"))}
+    env.update(
+        DPS_DEVELOPMENT="1",
+        DATABASE_URL=url,
+        DPS_DATA_DIR=str(server_data_dir),
+        DPS_DEVICE_BIND=DEVICE_TLS_HOST,
+        DPS_DEVICE_PORT=str(port),
+        DJANGO_ALLOWED_HOSTS=f"{DEVICE_TLS_HOST},localhost,127.0.0.1",
+        WEB_CONCURRENCY="2",
+        GUNICORN_THREADS="8",
+        PYTHONUNBUFFERED="1",
+    )
+    log_path = Path(tempfile.mkstemp(prefix="dps-device-tls-", suffix=".log")[1])
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "python:dps_portal.gunicorn_device_conf", "dps_portal.wsgi"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    ca_file = server_data_dir / "tls" / "ca.pem"
+    server = None
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the device TLS server exited ({process.returncode}):\n{log_path.read_text()}")
+        if ca_file.exists():
+            server = DeviceTlsServer(DEVICE_TLS_HOST, port, ca_file.read_bytes(), ca_file, process, log_path)
+            try:
+                if server.request("GET", "/healthz", headers={"Host": DEVICE_TLS_HOST})[0] == 200:
+                    break
+            except (OSError, ssl.SSLError, http.client.HTTPException):
+                pass
+        time.sleep(0.2)
+    else:
+        process.terminate()
+        pytest.fail(f"the device TLS server did not answer within 90 s:\n{log_path.read_text()}")
+    yield server
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
