@@ -39,11 +39,16 @@ browser:
 		(apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Chromium is missing: run 'sudo apt-get install -y chromium'" >&2; exit 1; fi
 
+# Tests run in one pytest-xdist worker per core (TEST_WORKERS=1 for one process); fixed-port listeners
+# take per-worker loopback addresses (tests/loopback.py).
+TEST_WORKERS ?= auto
+PYTEST := $(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadgroup
+
 test: install browser
-	$(VENV)/bin/pytest -q
+	$(PYTEST)
 
 test-fast: install
-	$(VENV)/bin/pytest -q -m "not e2e"
+	$(PYTEST) -m "not e2e"
 
 # ruff, then the import contracts of pyproject.toml [tool.importlinter] (the layers; domain modules import no ORM or HTTP).
 lint: install

@@ -48,6 +48,16 @@ def server_data_dir(tmp_path_factory) -> Path:
     settings.DPS_DATA_DIR = original
 
 
+def pytest_configure(config):
+    """Tests hash passwords with MD5, as Django's testing docs advise: the production hasher (PBKDF2,
+    about a second a password on this machine) would cost most of the suite's time in fixtures that
+    create users. Only this process: servers the tests start as child processes keep the settings'
+    hashers, and the users they check are made in the child or through `ensure_admin`."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+
+
 @pytest.fixture(scope="session")
 def vectors_dir() -> Path:
     """The test vectors' folder: the shared vectors (../shared/vectors, or DPS_VECTORS_DIR) where

@@ -12,9 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.loopback import loopback
+
 ROOT = Path(__file__).resolve().parents[2]
-HOST = "127.0.10.1"  # this module's own loopback address (fixed port below)
+HOST = loopback("127.0.10.1")  # this module's own loopback address (fixed port below)
 PORT = 18_081
+# One worker runs the module: its server boots once (about 20 s), not once per pytest-xdist worker.
+pytestmark = pytest.mark.xdist_group("gunicorn")
 
 
 @pytest.fixture(scope="module")

@@ -22,10 +22,11 @@ from django.urls import reverse
 from dps_portal import outages
 from enrollments import sas
 from enrollments.models import ProvisioningService, SharedAccessPolicy
+from tests.loopback import loopback
 
 # This helper's loopback address for listeners (tests give each listener its own 127.0.0.N).
-PROXY_HOST = "127.0.15.1"
-SERVER_HOST = "127.0.15.2"
+PROXY_HOST = loopback("127.0.15.1")
+SERVER_HOST = loopback("127.0.15.2")
 UNAVAILABLE = "Service unavailable"
 
 
