@@ -31,7 +31,9 @@ def test_a_twin_at_its_own_depth_limit_still_passes_the_parser(api):
         level["k"] = {}
         level = level["k"]
     body = {"attestation": {"type": "symmetricKey"}, "initialTwin": twin}
-    assert api.put("/enrollments/dev-1", body).status_code == 200
+    response = api.put("/enrollments/dev-1", body)
+    assert response.status_code == 200, response.content
+    assert api.get("/enrollments/dev-1").json()["initialTwin"]["properties"]["desired"] == twin["properties"]["desired"]
 
 
 def test_deeper_than_counts_objects_and_arrays():

@@ -46,9 +46,12 @@ def create(api, rid="dev-1", **extra):
 
 
 def test_root_paths_have_no_trailing_slash_and_are_not_redirected(api):
-    assert api.post("/enrollments/query", {"query": "*"}).status_code == 200
-    assert api.post("/enrollments", {"mode": "create", "enrollments": []}).status_code == 200
-    assert api.post("/registrations/g/query").status_code == 200
+    query = api.post("/enrollments/query", {"query": "*"})
+    assert query.status_code == 200 and query.json() == []
+    bulk = api.post("/enrollments", {"mode": "create", "enrollments": []})
+    assert bulk.status_code == 200 and bulk.json()["isSuccessful"] is True
+    records = api.post("/registrations/g/query")
+    assert records.status_code == 200 and records.json() == []
     assert api.get("/enrollments/query/").status_code == 404  # no redirect to a slash form
 
 

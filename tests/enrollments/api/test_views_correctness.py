@@ -372,10 +372,14 @@ ALL_VERSIONS = [
 
 @pytest.mark.parametrize("version", ALL_VERSIONS)
 def test_every_published_api_version_is_accepted(api, version):
-    assert api.put("/enrollments/dev-1", {"attestation": SYM}, version=version).status_code == 200
-    assert api.get("/enrollments/dev-1", version=version).status_code == 200
-    assert api.post("/enrollments/query", {"query": "*"}, version=version).status_code == 200
-    assert api.post("/registrations/g/query", version=version).status_code == 200
+    created = api.put("/enrollments/dev-1", {"attestation": SYM}, version=version)
+    assert created.status_code == 200 and created.json()["registrationId"] == "dev-1"
+    read = api.get("/enrollments/dev-1", version=version)
+    assert read.status_code == 200 and read.json()["etag"] == created.json()["etag"]
+    query = api.post("/enrollments/query", {"query": "*"}, version=version)
+    assert query.status_code == 200 and [e["registrationId"] for e in query.json()] == ["dev-1"]
+    records = api.post("/registrations/g/query", version=version)
+    assert records.status_code == 200 and records.json() == []
 
 
 @pytest.mark.parametrize(
