@@ -79,7 +79,21 @@
     return codes;
   }
 
+  // The server puts a stored key back only while the URL keeps its scheme, host, port and path
+  // (webhook_urls.same_endpoint): Show and Copy follow the same rule, so an edit that points the URL
+  // elsewhere never gets the key filled in; the key must be typed again for the new address.
+  function sameEndpoint(url, other) {
+    try {
+      const a = new URL(url.trim());
+      const b = new URL(other.trim());
+      return a.protocol === b.protocol && a.hostname === b.hostname && a.port === b.port && a.pathname === b.pathname;
+    } catch (error) {
+      return false;
+    }
+  }
+
   function revealWebhook(value, stored) {
+    if (!sameEndpoint(value, stored)) return value;
     const codes = storedCodes(stored);
     return mapCodes(value, function (v, i) {
       return v === MASK && i < codes.length ? codes[i] : v;
@@ -125,6 +139,10 @@
     fetchStored(button.getAttribute("data-webhook-show"))
       .then(function (stored) {
         const hide = button.getAttribute("aria-pressed") === "true";
+        if (!hide && input.value.indexOf(MASK) !== -1 && !sameEndpoint(input.value, stored)) {
+          if (window.portalClipboard) window.portalClipboard.flash(button, "Not shown: the URL points elsewhere");
+          return;
+        }
         input.value = hide ? concealWebhook(input.value, stored) : revealWebhook(input.value, stored);
         input.dispatchEvent(new Event("input", { bubbles: true }));
         syncShowButton();

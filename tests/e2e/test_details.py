@@ -262,6 +262,26 @@ def test_show_hide_and_copy_the_webhook_urls_key(signed_in_page: Page):
     assert "s3cr3t-key" not in page.content()
 
 
+def test_show_and_copy_never_fill_the_key_into_a_url_pointing_elsewhere(signed_in_page: Page):
+    page = signed_in_page
+    group = _custom_group("fleet-m")
+    page.goto(page.base + group.get_absolute_url())
+    page.get_by_role("tab", name="IoT hubs").click()
+    field = page.get_by_label("Webhook URL")
+    moved = "https://collect.example.org/api/alloc?code=••••&clientId=default"
+    field.fill(moved)
+    group_div = page.locator("#div_id_webhook_url")
+    group_div.get_by_role("button", name="Show").click()
+    expect(group_div.get_by_role("button", name="Not shown: the URL points elsewhere")).to_be_visible()
+    expect(field).to_have_value(moved)
+
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    group_div.get_by_role("button", name="Copy").click()
+    expect(group_div.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == moved
+    assert "s3cr3t-key" not in field.input_value()
+
+
 def test_a_plain_http_webhook_url_is_refused_on_its_field_except_to_loopback(signed_in_page: Page):
     page = signed_in_page
     group = _custom_group("fleet-h")
