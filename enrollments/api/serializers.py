@@ -67,6 +67,20 @@ class WireBoolean(serializers.BooleanField):
         return data
 
 
+class WireChoice(serializers.ChoiceField):
+    """One of the listed JSON strings, exactly: DRF's ChoiceField reads `true` as "True" and then
+    calls it "not a valid choice". The message lists the values: `provisioningStatus must be one of
+    enabled, disabled (a JSON string), not a boolean.`"""
+
+    def to_internal_value(self, data):
+        listed = ", ".join(self.choices)
+        if not isinstance(data, str):
+            raise serializers.ValidationError(must_be(f"one of {listed} (a JSON string)", data))
+        if data not in self.choices:
+            raise serializers.ValidationError(f'must be one of {listed}, not "{data[:40]}".')
+        return data
+
+
 class WireList(serializers.ListField):
     """A JSON array, with a message naming the type that was sent instead."""
 
@@ -145,7 +159,7 @@ class TpmAttestationSerializer(WireObject):
 
 
 class AttestationMechanismSerializer(WireObject):
-    type = serializers.ChoiceField(choices=ATTESTATION_TYPES)
+    type = WireChoice(choices=ATTESTATION_TYPES)
     tpm = TpmAttestationSerializer(required=False, allow_null=True)
     x509 = X509AttestationSerializer(required=False, allow_null=True)
     symmetricKey = SymmetricKeyAttestationSerializer(required=False, allow_null=True)
@@ -194,11 +208,11 @@ class EnrollmentBaseSerializer(WireObject):
     iotHubHostName = WireString(required=False, allow_null=True, allow_blank=True)
     initialTwin = InitialTwinSerializer(required=False, allow_null=True)
     etag = WireString(required=False, allow_null=True, allow_blank=True, help_text="Read-only; ignored.")
-    provisioningStatus = serializers.ChoiceField(choices=ProvisioningStatus.values, required=False, allow_null=True)
+    provisioningStatus = WireChoice(choices=ProvisioningStatus.values, required=False, allow_null=True)
     reprovisionPolicy = ReprovisionPolicySerializer(required=False, allow_null=True)
     createdDateTimeUtc = serializers.DateTimeField(read_only=True)
     lastUpdatedDateTimeUtc = serializers.DateTimeField(read_only=True)
-    allocationPolicy = serializers.ChoiceField(choices=AllocationPolicy.values, required=False, allow_null=True)
+    allocationPolicy = WireChoice(choices=AllocationPolicy.values, required=False, allow_null=True)
     iotHubs = WireList(child=WireString(), required=False, allow_null=True)
     customAllocationDefinition = CustomAllocationDefinitionSerializer(required=False, allow_null=True)
 
@@ -216,12 +230,12 @@ class EnrollmentGroupSerializer(EnrollmentBaseSerializer):
 
 class BulkEnrollmentOperationSerializer(WireObject):
     enrollments = WireList(child=IndividualEnrollmentSerializer())
-    mode = serializers.ChoiceField(choices=BULK_MODES)
+    mode = WireChoice(choices=BULK_MODES)
 
 
 class BulkEnrollmentGroupOperationSerializer(WireObject):
     enrollmentGroups = WireList(child=EnrollmentGroupSerializer())
-    mode = serializers.ChoiceField(choices=BULK_MODES)
+    mode = WireChoice(choices=BULK_MODES)
 
 
 class BulkEnrollmentOperationErrorSerializer(WireObject):

@@ -118,6 +118,22 @@ def test_legacy_iot_hub_host_name_must_name_a_linked_hub(api):
         ("iotHubs", ["a", 7], "iotHubs[1] must be a JSON string, not a number (7)."),
         ("iotHubs", "hub.azure-devices.net", 'iotHubs must be a JSON array, not a string ("hub.azure-devices.net").'),
         ("iotHubHostName", True, "iotHubHostName must be a JSON string, not a boolean."),
+        (
+            "provisioningStatus",
+            True,
+            "provisioningStatus must be one of enabled, disabled (a JSON string), not a boolean.",
+        ),
+        ("provisioningStatus", "on", 'provisioningStatus must be one of enabled, disabled, not "on".'),
+        (
+            "allocationPolicy",
+            1,
+            "allocationPolicy must be one of hashed, geoLatency, static, custom (a JSON string), not a number (1).",
+        ),
+        (
+            "attestation",
+            {"type": 7},
+            "attestation.type must be one of none, tpm, x509, symmetricKey (a JSON string), not a number (7).",
+        ),
     ],
 )
 def test_wire_types_are_exact_never_coerced(api, member, value, message):
