@@ -19,14 +19,11 @@ field errors back to the tab that holds the field.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import QueryDict
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
 from . import selectors
@@ -56,6 +53,7 @@ from .kinds import (
 )
 from .models import EnrollmentGroup, IndividualEnrollment, ProvisioningService, WizardDraft
 from .services import enrollments as enrollment_services
+from .services.wizard_drafts import wizard_draft_delete, wizard_draft_store
 from .webhook_urls import mask_webhook_secret
 
 TAB_SLUGS = [*FORM_TABS, REVIEW]
@@ -125,13 +123,6 @@ def default_values(kind: str) -> dict[str, dict[str, list[str]]]:
         },
         DEVICE_SETTINGS: {},
     }
-
-
-def remove_expired_drafts() -> int:
-    """Delete the drafts untouched for more than DPS_WIZARD_DRAFT_LIFETIME seconds (every user's);
-    run whenever a draft is stored for the first time. Returns how many were deleted."""
-    cutoff = timezone.now() - timedelta(seconds=settings.DPS_WIZARD_DRAFT_LIFETIME)
-    return WizardDraft.objects.filter(last_updated_date_time_utc__lt=cutoff).delete()[0]
 
 
 def new_draft(*, kind: str, owner) -> WizardDraft:
@@ -330,12 +321,7 @@ class EnrollmentWizard:
     def save(self) -> None:
         """Store the draft: the first time (the wizard's first post) it is inserted, after the
         expired drafts are removed; afterwards its values and time are updated."""
-        self.draft.last_updated_date_time_utc = timezone.now()
-        if not self.is_stored:
-            remove_expired_drafts()
-            self.draft.save(force_insert=True)
-            return
-        self.draft.save(update_fields=["data", "last_updated_date_time_utc"])
+        wizard_draft_store(draft=self.draft)
 
     # --- review ----------------------------------------------------------------------------
 
@@ -402,7 +388,7 @@ class EnrollmentWizard:
                     created = enrollment_services.enrollment_group_create(**self._group_kwargs(cleaned))
                 else:
                     created = enrollment_services.individual_enrollment_create(**self._individual_kwargs(cleaned))
-                self.draft.delete()
+                wizard_draft_delete(draft=self.draft)
         except ValidationError as exc:
             return None, self._keep_service_errors(exc)
         return created, None

@@ -11,7 +11,7 @@ Opening a wizard (`GET …/add/`) writes nothing: it shows the first tab of a dr
 stored, whose tabs post to `…/add/<tab>/`. The first post (a tab click, `Next`, a re-render)
 stores the draft with the posted values and moves the browser to the draft's own URL
 (`…/add/<draft id>/<tab>/`), so a reload from then on shows what was typed. Untouched drafts expire
-(wizard.remove_expired_drafts, DPS_WIZARD_DRAFT_LIFETIME).
+(services.wizard_drafts, DPS_WIZARD_DRAFT_LIFETIME).
 
 A URL of a draft that no longer exists (created, or expired and removed) leads to the list with a
 note instead of a 404 (browser Back after Create); someone else's draft stays a 404.
