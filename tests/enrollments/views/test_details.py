@@ -91,6 +91,10 @@ def hub(name: str) -> LinkedIotHub:
     return LinkedIotHubFactory(host_name=name)
 
 
+def one_line(html: str) -> str:
+    return re.sub(r"\s+", " ", html)
+
+
 def rich_group(name: str = "grp-1") -> EnrollmentGroup:
     hubs = [hub("h1.azure-devices.net"), hub("h2.azure-devices.net")]
     return enrollment_group_create(
@@ -883,3 +887,54 @@ def test_webhook_url_without_a_key_has_no_show(admin_client):
     )
     html = admin_client.get(reverse("enrollments:enrollment_group_detail_tab", args=["fleet-k", "iot-hubs"])).content
     assert b"data-webhook-show" not in html
+
+
+# --- the details page's IoT hubs tab -----------------------------------------------------------------
+
+
+def test_details_unchecking_every_hub_saves_all_linked_hubs(admin_client):
+    h1, h2 = hub("h1.azure-devices.net"), hub("h2.azure-devices.net")
+    enrollment = individual_enrollment_create(registration_id="dev-1", attestation_type="symmetricKey", iot_hubs=[h1])
+    url = enrollment.get_absolute_url()
+    _, data = open_page(admin_client, url)
+    assert data["iot_hubs"] == [str(h1.pk)]
+    del data["iot_hubs"]
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, one_line(response.content.decode())[:3000]
+    enrollment.refresh_from_db()
+    assert not enrollment.iot_hubs.exists()
+    html = admin_client.get(url).content.decode()
+    assert "None checked means all linked IoT hubs" in html and 'name="iot_hubs"' in html
+    assert h2.host_name in html
+
+
+def test_details_static_with_no_hub_is_refused(admin_client):
+    h1 = hub("h1.azure-devices.net")
+    enrollment = individual_enrollment_create(registration_id="dev-1", attestation_type="symmetricKey", iot_hubs=[h1])
+    url = enrollment.get_absolute_url()
+    _, data = open_page(admin_client, url)
+    del data["iot_hubs"]
+    data["allocation_policy"] = ["static"]
+    html = one_line(admin_client.post(url, data).content.decode())
+    assert "exactly one" in html and re.search(r'id="tab-iot-hubs"[^>]*aria-invalid="true"', html)
+    assert list(enrollment.iot_hubs.all()) == [h1]
+
+
+def test_details_malformed_api_version_is_refused_on_the_iot_hubs_tab(admin_client):
+    group = enrollment_group_create(
+        enrollment_group_id="g",
+        attestation_type="symmetricKey",
+        allocation_policy="custom",
+        webhook_url="https://fn.example.net/api/a",
+        api_version="2021-10-01",
+    )
+    url = reverse("enrollments:enrollment_group_detail", args=["g"])
+    _, data = open_page(admin_client, url)
+    data["api_version"] = ["2021-02-30"]
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    html = one_line(response.content.decode())
+    assert re.search(r'id="tab-iot-hubs"[^>]*aria-invalid="true"', html)
+    assert form_data(html)["api_version"] == ["2021-02-30"] and form_data(html)["_tab"] == ["iot-hubs"]
+    group.refresh_from_db()
+    assert group.api_version == "2021-10-01"

@@ -1,15 +1,13 @@
-"""IoT hubs tab of the wizard and of the details pages: no target hub
-checked means all linked hubs (Review: `All linked IoT hubs`); Static configuration still needs
-exactly one; a malformed API version is refused on the IoT hubs tab."""
+"""The wizard's IoT hubs tab: no target hub checked means all linked hubs (Review: `All linked IoT
+hubs`); Static configuration still needs exactly one; a malformed API version is refused on the IoT
+hubs tab; the `Link a new IoT hub` round trip. The details page's IoT hubs tab: test_details.py."""
 
 import re
 
 import pytest
-from django.urls import reverse
 
 from enrollments.models import EnrollmentGroup
-from enrollments.services.enrollments import enrollment_group_create, individual_enrollment_create
-from tests.enrollments.views.test_details import form_data, open_page
+from tests.enrollments.views.test_details import form_data
 from tests.enrollments.views.test_wizard import HX, REGISTRATION, hub, start, tab_url
 from tests.enrollments.views.test_wizard_properties import TAB_FIELDS
 
@@ -82,57 +80,6 @@ def test_a_well_formed_api_version_is_accepted(admin_client, version):
     data = {"allocation_policy": "custom", "webhook_url": "https://fn.example.net/api/a", "api_version": version}
     response = post_tab(admin_client, draft, "iot-hubs", "device-settings", data, "next")
     assert response["HX-Push-Url"] == tab_url(draft, "device-settings")
-
-
-# --- the details page's IoT hubs tab -----------------------------------------------------------------
-
-
-def test_details_unchecking_every_hub_saves_all_linked_hubs(admin_client):
-    h1, h2 = hub("h1.azure-devices.net"), hub("h2.azure-devices.net")
-    enrollment = individual_enrollment_create(registration_id="dev-1", attestation_type="symmetricKey", iot_hubs=[h1])
-    url = enrollment.get_absolute_url()
-    _, data = open_page(admin_client, url)
-    assert data["iot_hubs"] == [str(h1.pk)]
-    del data["iot_hubs"]
-    response = admin_client.post(url, data)
-    assert response.status_code == 302, one_line(response.content.decode())[:3000]
-    enrollment.refresh_from_db()
-    assert not enrollment.iot_hubs.exists()
-    html = admin_client.get(url).content.decode()
-    assert "None checked means all linked IoT hubs" in html and 'name="iot_hubs"' in html
-    assert h2.host_name in html
-
-
-def test_details_static_with_no_hub_is_refused(admin_client):
-    h1 = hub("h1.azure-devices.net")
-    enrollment = individual_enrollment_create(registration_id="dev-1", attestation_type="symmetricKey", iot_hubs=[h1])
-    url = enrollment.get_absolute_url()
-    _, data = open_page(admin_client, url)
-    del data["iot_hubs"]
-    data["allocation_policy"] = ["static"]
-    html = one_line(admin_client.post(url, data).content.decode())
-    assert "exactly one" in html and re.search(r'id="tab-iot-hubs"[^>]*aria-invalid="true"', html)
-    assert list(enrollment.iot_hubs.all()) == [h1]
-
-
-def test_details_malformed_api_version_is_refused_on_the_iot_hubs_tab(admin_client):
-    group = enrollment_group_create(
-        enrollment_group_id="g",
-        attestation_type="symmetricKey",
-        allocation_policy="custom",
-        webhook_url="https://fn.example.net/api/a",
-        api_version="2021-10-01",
-    )
-    url = reverse("enrollments:enrollment_group_detail", args=["g"])
-    _, data = open_page(admin_client, url)
-    data["api_version"] = ["2021-02-30"]
-    response = admin_client.post(url, data)
-    assert response.status_code == 200
-    html = one_line(response.content.decode())
-    assert re.search(r'id="tab-iot-hubs"[^>]*aria-invalid="true"', html)
-    assert form_data(html)["api_version"] == ["2021-02-30"] and form_data(html)["_tab"] == ["iot-hubs"]
-    group.refresh_from_db()
-    assert group.api_version == "2021-10-01"
 
 
 # --- Link a new IoT hub round trip ------------------------------------------------------------------------
