@@ -9,6 +9,8 @@ give PEM bytes for files a TLS client (curl, `ssl`) loads; `bundle()` concatenat
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,13 +59,15 @@ def issue(
     key: ec.EllipticCurvePrivateKey | None = None,
     basic_constraints: bool = True,
     key_usage: bool = True,
+    names: Sequence[str] = (),
 ) -> Issued:
     """Issue a certificate for `common_name`, signed by `issuer` (self-signed when None).
 
     Valid from a day ago for a year unless `not_before`/`not_after` say otherwise. `ca` sets
     basic constraints CA:TRUE (with `path_length`) and key usage keyCertSign; a device certificate
     gets digitalSignature and the clientAuth extended key usage. `key` reuses a key (a renewed
-    certificate); `basic_constraints`/`key_usage` False leave those extensions out.
+    certificate); `basic_constraints`/`key_usage` False leave those extensions out. `names` become
+    subject alternative names (IP addresses as such, others as DNS names), for a TLS server.
     """
     key = key or ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
@@ -77,6 +81,8 @@ def issue(
         .not_valid_after(not_after or now() + 365 * DAY)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
+    if names:
+        builder = builder.add_extension(x509.SubjectAlternativeName([_general_name(n) for n in names]), critical=False)
     if basic_constraints:
         builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=path_length if ca else None), True)
     if key_usage:
@@ -101,6 +107,13 @@ def issue(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False
         )
     return Issued(builder.sign(issuer.key if issuer else key, hashes.SHA256()), key)
+
+
+def _general_name(name: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
 
 
 def expired(**kwargs) -> dict:

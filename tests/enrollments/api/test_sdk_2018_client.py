@@ -4,19 +4,14 @@ small TLS proxy (standard-library ssl, a certificate made here for 127.0.0.150) 
 live server; the client trusts that certificate through REQUESTS_CA_BUNDLE, as any requests user."""
 
 import base64
-import datetime
-import ipaddress
 import socket
 import ssl
 import threading
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from enrollments.models import IndividualEnrollment, SharedAccessPolicy
+from tests import pki
 from tests.factories import RegistrationRecordFactory
 
 provisioningserviceclient = pytest.importorskip("provisioningserviceclient")
@@ -27,26 +22,11 @@ PROXY_ADDRESS = "127.0.0.150"
 
 
 def _certificate(tmp_path):
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, PROXY_ADDRESS)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(PROXY_ADDRESS))]), False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
+    """A self-signed certificate for the proxy's address (the client trusts it as its CA bundle)."""
+    proxy = pki.issue(PROXY_ADDRESS, ca=True, key_usage=False, names=[PROXY_ADDRESS])
     cert_file, key_file = tmp_path / "proxy.pem", tmp_path / "proxy.key"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
+    cert_file.write_bytes(proxy.pem)
+    key_file.write_bytes(proxy.key_pem)
     return cert_file, key_file
 
 

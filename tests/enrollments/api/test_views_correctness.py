@@ -8,6 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 
 from enrollments.models import EnrollmentGroup, IndividualEnrollment, LinkedIotHub
+from tests import pki
 from tests.factories import LinkedIotHubFactory, RegistrationRecordFactory
 
 from .test_views import SYM, assert_error, create
@@ -21,28 +22,7 @@ def _hub(host="hub-a.azure-devices.net") -> LinkedIotHub:
 
 
 def _signing_pem() -> str:
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Signing CA")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
+    return pki.issue("Signing CA", ca=True).pem.decode()
 
 
 # --- silent changes and losses --------------------------------------------------------------------
