@@ -267,6 +267,17 @@ DPS_MAX_SAS_LIFETIME = env_int("DPS_MAX_SAS_LIFETIME", 365 * 24 * 3600)
 # (each upload form checks its own file size).
 DPS_MAX_REQUEST_BODY = env_int("DPS_MAX_REQUEST_BODY", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = DPS_MAX_REQUEST_BODY
+# Device API (dps-reference §4.1, §6). Largest register or status-lookup body, in bytes (DPS's message
+# size limit, 96 KB): a larger one gets DPS's JSON 413.
+DPS_DEVICE_MAX_MESSAGE_SIZE = env_int("DPS_DEVICE_MAX_MESSAGE_SIZE", 96 * 1024)
+# Operation-status polls allowed per device per window (seconds); more get 429 with Retry-After.
+DPS_DEVICE_POLL_LIMIT = env_int("DPS_DEVICE_POLL_LIMIT", 5)
+DPS_DEVICE_POLL_WINDOW = env_int("DPS_DEVICE_POLL_WINDOW", 10)
+# Seconds a device's register operation can still be polled (GET …/operations/{operationId}).
+DPS_DEVICE_OPERATION_LIFETIME = env_int("DPS_DEVICE_OPERATION_LIFETIME", 24 * 3600)
+# Client networks and their locations for `Lowest latency` allocation, e.g.
+# `10.1.0.0/16=westeurope,192.168.0.0/24=eastus` (most specific network wins; see enrollments/allocation.py).
+DPS_CLIENT_LOCATIONS = os.environ.get("DPS_CLIENT_LOCATIONS", "")
 # Seconds an add-wizard draft lives untouched before it is removed (default one week).
 DPS_WIZARD_DRAFT_LIFETIME = env_int("DPS_WIZARD_DRAFT_LIFETIME", 7 * 24 * 3600)
 

@@ -38,6 +38,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages without a <link rel="icon"> (the API docs, admin).
     path("favicon.ico", FaviconRedirect.as_view(), name="favicon"),
+    # Device API at Azure's paths under /{idScope}/ (enrollments/api/devices.py).
+    path("", include("enrollments.api.device_urls")),
     # Service API at the root paths Azure DPS uses, plus /api/schema/ and /api/docs/.
     path("", include("enrollments.api.urls")),
 ]

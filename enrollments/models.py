@@ -496,6 +496,10 @@ class RegistrationRecord(models.Model):
     attestation_type = models.CharField("Attestation", max_length=16, choices=AttestationType.choices, blank=True)
     device_id = models.CharField("Device ID", max_length=constants.DEVICE_ID_MAX_LENGTH, blank=True)
     assigned_hub = models.CharField("Assigned IoT hub", max_length=constants.HOST_NAME_MAX_LENGTH, blank=True)
+    # The hub of the device's first assignment: moving back to it is `reprovisionedToInitialAssignment`.
+    initial_assigned_hub = models.CharField(
+        "Initially assigned IoT hub", max_length=constants.HOST_NAME_MAX_LENGTH, blank=True
+    )
     status = models.CharField(
         "Status", max_length=10, choices=RegistrationStatus.choices, default=RegistrationStatus.UNASSIGNED
     )
@@ -525,6 +529,59 @@ class RegistrationRecord(models.Model):
 
     def __str__(self) -> str:
         return self.registration_id
+
+    @property
+    def is_orphaned(self) -> bool:
+        """Whether the record's enrollment group was deleted (the record stays, named after it, and
+        still counts against the registrations quota; a new group of that name does not inherit it)."""
+        return bool(self.enrollment_group_name) and self.enrollment_group_id is None
+
+
+class DeviceOperation(models.Model):
+    """One device register call (DPS RegistrationOperationStatus, dps-reference §4.1), kept in the
+    database so a status poll may reach any worker or process.
+
+    `status` is `assigning` while outbound work is pending, then the registration's final status;
+    the answer's registrationState is read from `registration_record` (null once the record was
+    deleted). Operations older than DPS_DEVICE_OPERATION_LIFETIME seconds are removed by later
+    registrations (services.device_registrations).
+    """
+
+    operation_id = models.CharField(max_length=80, unique=True)
+    # The registration ID as the device sent it on the register path.
+    registration_id = models.CharField(max_length=constants.REGISTRATION_ID_MAX_LENGTH)
+    registration_record = models.ForeignKey(
+        RegistrationRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=RegistrationStatus.choices)
+    created_date_time_utc = models.DateTimeField(default=timezone.now)
+    last_updated_date_time_utc = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "device operation"
+        indexes = [models.Index(fields=["created_date_time_utc"], name="enrollments_devop_created_idx")]
+
+    def __str__(self) -> str:
+        return self.operation_id
+
+
+class DevicePollWindow(models.Model):
+    """Operation-status polls of one device in the current throttling window (dps-reference §6:
+    5 per 10 s per device; DPS_DEVICE_POLL_LIMIT, DPS_DEVICE_POLL_WINDOW), shared by every worker.
+
+    `registration_key` is the lower-case registration ID; `window_started` is seconds since the
+    epoch (UTC) at the window's first poll; `polls` counts the polls in it, the refused ones included.
+    """
+
+    registration_key = models.CharField(max_length=constants.REGISTRATION_ID_MAX_LENGTH, unique=True)
+    window_started = models.FloatField()
+    polls = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = "device poll window"
+
+    def __str__(self) -> str:
+        return f"{self.registration_key}: {self.polls}"
 
 
 class WizardDraft(models.Model):

@@ -13,10 +13,12 @@ from .choices import AttestationType, RegistrationStatus
 from .expressions import SortKey
 from .models import (
     CaCertificate,
+    DeviceOperation,
     EnrollmentCertificate,
     EnrollmentGroup,
     IndividualEnrollment,
     LinkedIotHub,
+    ProvisioningService,
     RegistrationRecord,
     SharedAccessPolicy,
     WizardDraft,
@@ -113,28 +115,45 @@ def individual_enrollment_list(*, prefix: str = "") -> QuerySet[IndividualEnroll
     return _filter_prefix(queryset, prefix)
 
 
+def _records_of_group_name(queryset: QuerySet[RegistrationRecord], name: str) -> QuerySet[RegistrationRecord]:
+    """`queryset` narrowed to the records of the group named `name` (any case), tied to it by key:
+    while a group of that name exists, its own records only (a new group reusing a deleted group's
+    name starts with none); when none exists, the orphaned records kept under that name."""
+    if "\x00" in name:
+        return queryset.none()
+    groups = with_name(EnrollmentGroup.objects.all(), "enrollment_group_id", name)
+    group_pk = groups.values_list("pk", flat=True).first()
+    if group_pk is not None:
+        return queryset.filter(enrollment_group_id=group_pk)
+    return queryset.annotate(group_key=SortKey("enrollment_group_name")).filter(
+        group_key=name.lower(), enrollment_group__isnull=True
+    )
+
+
 def registration_record_list(*, group: str = "", prefix: str = "", status: str = "") -> QuerySet[RegistrationRecord]:
     """Registration records annotated `sort_key` (lower-case registration ID).
 
-    `group`: only records of the group of that name, any case, matched on the kept
-    `enrollment_group_name` so records of a deleted group are still found. `prefix`: registration
+    `group`: only the records of the group of that name, any case (`_records_of_group_name`: the
+    existing group's own records, else the orphans kept under that name). `prefix`: registration
     ID prefix, any case. `status`: only records in that registration status (a `RegistrationStatus`
     value, e.g. `failed`; blank: any); the (status, sort key) index serves it with the paging.
     """
     queryset = RegistrationRecord.objects.annotate(sort_key=SortKey("registration_id"))
-    if "\x00" in group:
-        return queryset.none()
     if group.strip():
-        queryset = queryset.annotate(group_key=SortKey("enrollment_group_name")).filter(group_key=group.strip().lower())
+        queryset = _records_of_group_name(queryset, group.strip())
     if status:
         queryset = queryset.filter(status=status)
     return _filter_prefix(queryset, prefix)
 
 
-def registration_records_for_group(name: str) -> QuerySet[RegistrationRecord]:
-    """The registration records of the enrollment group `name` (any case), orphans of a deleted
-    group of that name included; ordered by registration ID."""
-    return registration_record_list(group=name).order_by("sort_key")
+def registration_records_for_group(group: EnrollmentGroup) -> QuerySet[RegistrationRecord]:
+    """The registration records of `group` (tied to it by key: never the orphans of an earlier
+    group of the same name), ordered by registration ID."""
+    return (
+        RegistrationRecord.objects.annotate(sort_key=SortKey("registration_id"))
+        .filter(enrollment_group=group)
+        .order_by("sort_key")
+    )
 
 
 def registration_records_by_registration_id(registration_ids: Iterable[str]) -> dict[str, RegistrationRecord]:
@@ -271,14 +290,10 @@ def enrollment_by_name(model: type, name: str, *, related: bool = True):
 
 
 def registration_states_of_group(name: str) -> QuerySet[RegistrationRecord]:
-    """The service API's `POST /registrations/{group}/query`: records whose kept group name, or
-    whose group, is `name` (any case); unordered (the API's paging orders them). None for a name
-    holding NUL (see models.with_name)."""
-    if "\x00" in name:
-        return RegistrationRecord.objects.none()
-    return RegistrationRecord.objects.filter(
-        Q(enrollment_group_name__iexact=name) | Q(enrollment_group__enrollment_group_id__iexact=name)
-    )
+    """The service API's `POST /registrations/{group}/query`: the records of the group `name` (any
+    case) as `_records_of_group_name` finds them (the existing group's own records, else the orphans
+    kept under that name); unordered (the API's paging orders them). None for a name holding NUL."""
+    return _records_of_group_name(RegistrationRecord.objects.all(), name)
 
 
 def enrollment_group_exists(name: str) -> bool:
@@ -330,3 +345,20 @@ def shared_access_policy(pk: int) -> SharedAccessPolicy | None:
 def wizard_draft(pk) -> WizardDraft | None:
     """An add-enrollment wizard's draft, or None (completed, expired, or never made)."""
     return WizardDraft.objects.filter(pk=pk).first()
+
+
+# The device API (dps-reference §4.1): what one register, poll or status lookup reads, in a fixed
+# number of queries whatever the number of enrollments, groups or hubs.
+
+
+def provisioning_service_for_id_scope(id_scope: str) -> ProvisioningService | None:
+    """The provisioning service when `id_scope` is its ID scope (compared ignoring case), else None."""
+    service = ProvisioningService.objects.get_current()
+    return service if service.id_scope.lower() == id_scope.lower() else None
+
+
+def device_operation(operation_id: str) -> DeviceOperation | None:
+    """A device register operation by its ID (exact), with its registration record, or None."""
+    if "\x00" in operation_id:
+        return None
+    return DeviceOperation.objects.select_related("registration_record").filter(operation_id=operation_id).first()

@@ -104,6 +104,15 @@ def registration_state_to_wire(record: RegistrationRecord) -> dict:
     return {k: v for k, v in out.items() if v not in (None, "")}
 
 
+def device_registration_result(record: RegistrationRecord) -> dict:
+    """DeviceRegistrationResult, the device API's registrationState (dps-reference §1.6): the
+    registration state plus, for a symmetric-key group's device, `symmetricKey.enrollmentGroupId`."""
+    out = registration_state_to_wire(record)
+    if record.attestation_type == AttestationType.SYMMETRIC_KEY and record.enrollment_group_name:
+        out["symmetricKey"] = {"enrollmentGroupId": record.enrollment_group_name}
+    return out
+
+
 def enrollments_to_wire(objs: Sequence[EnrollmentGroup | IndividualEnrollment]) -> list[dict]:
     """A query page: `enrollment_to_wire` of each record, the individual enrollments' registration
     states read in one query for the whole page (so a page of 1,000 costs what a page of 1 does,

@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from .. import kinds, validators
 from ..attestation.symmetric_keys import generate_symmetric_key
@@ -52,7 +51,6 @@ from ..exceptions import (
     EtagMismatchError,
     InvalidCertificateError,
 )
-from ..expressions import SortKey
 from ..models import (
     CaCertificate,
     EnrollmentCertificate,
@@ -616,14 +614,9 @@ def enrollment_update(
 
 def _delete_registration_records_of_groups(groups) -> int:
     """Delete the registration records of these enrollment groups (a queryset, not yet deleted): the
-    records tied to them and those kept under their name (any case), i.e. what each group's
-    `Registration records` tab lists. Returns how many records went."""
-    groups = list(groups.values_list("pk", "enrollment_group_id"))
-    if not groups:
-        return 0
-    records = RegistrationRecord.objects.annotate(group_key=SortKey("enrollment_group_name")).filter(
-        Q(enrollment_group__in=[pk for pk, _ in groups]) | Q(group_key__in=[name.lower() for _, name in groups])
-    )
+    records tied to them by key, i.e. what each group's `Registration records` tab lists (never the
+    orphans of an earlier group of the same name). Returns how many records went."""
+    records = RegistrationRecord.objects.filter(enrollment_group__in=list(groups.values_list("pk", flat=True)))
     return records.delete()[1].get(RegistrationRecord._meta.label, 0)
 
 

@@ -124,7 +124,7 @@ def _render(
     }
     if kind.is_group:
         records_url = _tab_url(kind, enrollment, REGISTRATION_RECORDS)
-        context["records"] = selectors.registration_records_for_group(enrollment.enrollment_group_id)[:RECORDS_SHOWN]
+        context["records"] = selectors.registration_records_for_group(enrollment)[:RECORDS_SHOWN]
         context["records_next_url"] = records_url
         context["records_all_url"] = (
             reverse("enrollments:registration_records") + "?group=" + enrollment.enrollment_group_id

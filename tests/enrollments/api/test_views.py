@@ -352,13 +352,18 @@ def test_registration_query_has_an_empty_body_and_item_type(api):
     group = EnrollmentGroupFactory(enrollment_group_id="g")
     RegistrationRecordFactory(registration_id="a", enrollment_group=group, enrollment_group_name="g")
     RegistrationRecordFactory(registration_id="b", enrollment_group_name="G")  # orphan of a deleted group
-    RegistrationRecordFactory(registration_id="c", enrollment_group_name="other")
+    RegistrationRecordFactory(registration_id="c", enrollment_group_name="other")  # orphan, no group of that name
     response = api.client.post(
         "/registrations/g/query?api-version=2021-10-01", headers={"Authorization": token_for(api.policy)}
     )
     assert response.status_code == 200
     assert response.headers["x-ms-item-type"] == "deviceRegistration"
-    assert [r["registrationId"] for r in response.json()] == ["a", "b"]
+    # Tied by key: the group `g` has only its own record, not the orphan of an earlier `G`.
+    assert [r["registrationId"] for r in response.json()] == ["a"]
+    orphans = api.client.post(
+        "/registrations/other/query?api-version=2021-10-01", headers={"Authorization": token_for(api.policy)}
+    )
+    assert [r["registrationId"] for r in orphans.json()] == ["c"]
 
 
 # --- bulk -------------------------------------------------------------------------------------------

@@ -38,13 +38,20 @@ def _ids(queryset):
     return [r.registration_id for r in queryset]
 
 
-def test_registration_records_for_group_any_case_and_after_the_group_is_gone():
+def test_registration_records_for_group_are_tied_by_key_and_the_list_finds_orphans_by_name():
     group = _group_with_records()
     _group_with_records("other", ("x-1",))
-    assert _ids(selectors.registration_records_for_group("fleet-a")) == ["dev-1", "dev-2"]
+    assert _ids(selectors.registration_records_for_group(group)) == ["dev-1", "dev-2"]
+    assert _ids(selectors.registration_record_list(group="fleet-a").order_by("sort_key")) == ["dev-1", "dev-2"]
     enrollments_delete(model=type(group), pks=[group.pk])
-    assert _ids(selectors.registration_records_for_group("FLEET-A")) == ["dev-1", "dev-2"]
-    assert _ids(selectors.registration_records_for_group("fleet")) == []
+    # The deleted group's records are orphans, still found under its name (any case) while no group has it.
+    assert _ids(selectors.registration_record_list(group="FLEET-A").order_by("sort_key")) == ["dev-1", "dev-2"]
+    assert _ids(selectors.registration_record_list(group="fleet")) == []
+    # A new group reusing the name starts with no records.
+    new = enrollment_group_create(enrollment_group_id="fleet-a", attestation_type="symmetricKey")
+    assert _ids(selectors.registration_records_for_group(new)) == []
+    assert _ids(selectors.registration_record_list(group="Fleet-A")) == []
+    assert all(record.is_orphaned for record in RegistrationRecord.objects.filter(enrollment_group__isnull=True))
 
 
 def test_registration_record_for_registration_id():
@@ -61,13 +68,13 @@ def test_registration_records_delete_service_returns_deleted_ids():
 
 
 def test_include_renders_the_contract_columns_and_its_own_form(rf: RequestFactory):
-    _group_with_records()
+    group = _group_with_records()
     RegistrationRecord.objects.filter(registration_id="dev-2").update(
         status="failed", error_code=400209, error_message="Custom allocation failed"
     )
     html = render_to_string(
         "enrollments/includes/registration_records.html",
-        {"records": selectors.registration_records_for_group("Fleet-A"), "next_url": "/portal/somewhere/"},
+        {"records": selectors.registration_records_for_group(group), "next_url": "/portal/somewhere/"},
         request=rf.get("/"),
     )
     assert re.findall(r'<th scope="col">([^<]+)</th>', html) == COLUMNS
@@ -79,10 +86,10 @@ def test_include_renders_the_contract_columns_and_its_own_form(rf: RequestFactor
 
 
 def test_include_shows_status_labels_like_the_individual_list(rf: RequestFactory, django_assert_num_queries):
-    _group_with_records()
+    group = _group_with_records()
     RegistrationRecord.objects.filter(registration_id="dev-1").update(substatus="initialAssignment")
     RegistrationRecord.objects.filter(registration_id="dev-2").update(status="unassigned")
-    records = list(selectors.registration_records_for_group("Fleet-A"))
+    records = list(selectors.registration_records_for_group(group))
     with django_assert_num_queries(0):
         html = render_to_string(
             "enrollments/includes/registration_records.html", {"records": records, "next_url": "/"}, request=rf.get("/")
@@ -240,7 +247,7 @@ def test_list_page_unknown_status_says_so_and_lists_nothing(admin_client):
 
 def _group_and_neighbour():
     group = _group_with_records("Fleet-D", ("dev-1", "dev-2"))
-    # A record kept from an earlier group of the same name (any case) is listed on its tab too.
+    # A record kept from an earlier group of the same name (any case): an orphan, not this group's.
     RegistrationRecord.objects.create(registration_id="old-1", enrollment_group_name="FLEET-d", status="assigned")
     _group_with_records("other", ("x-1",))
     return group
@@ -258,16 +265,16 @@ def test_deleting_a_group_with_its_records_deletes_what_its_tab_listed_and_nothi
     from enrollments.services.enrollments import enrollment_delete
 
     group = _group_and_neighbour()
-    listed = _ids(selectors.registration_records_for_group("Fleet-D"))
-    assert listed == ["dev-1", "dev-2", "old-1"]
-    assert enrollment_delete(enrollment=group, delete_registration_records=True) == 3
-    assert _ids(RegistrationRecord.objects.order_by("registration_id")) == ["x-1"]
+    listed = _ids(selectors.registration_records_for_group(group))
+    assert listed == ["dev-1", "dev-2"]
+    assert enrollment_delete(enrollment=group, delete_registration_records=True) == 2
+    assert _ids(RegistrationRecord.objects.order_by("registration_id")) == ["old-1", "x-1"]
 
 
 def test_bulk_delete_of_groups_with_their_records():
     group = _group_and_neighbour()
     enrollments_delete(model=type(group), pks=[group.pk], delete_registration_records=True)
-    assert _ids(RegistrationRecord.objects.all()) == ["x-1"]
+    assert _ids(RegistrationRecord.objects.order_by("registration_id")) == ["old-1", "x-1"]
 
 
 def test_details_delete_with_the_checkbox_deletes_the_records_and_says_so(admin_client):
@@ -275,9 +282,9 @@ def test_details_delete_with_the_checkbox_deletes_the_records_and_says_so(admin_
     url = reverse("enrollments:enrollment_group_delete", args=[group.enrollment_group_id])
     response = admin_client.post(url, {"delete_registration_records": "on"}, follow=True)
     assert (
-        "Enrollment group “Fleet-D” was deleted. 3 registration records deleted with it." in response.content.decode()
+        "Enrollment group “Fleet-D” was deleted. 2 registration records deleted with it." in response.content.decode()
     )
-    assert _ids(RegistrationRecord.objects.all()) == ["x-1"]
+    assert _ids(RegistrationRecord.objects.order_by("registration_id")) == ["old-1", "x-1"]
 
 
 def test_details_delete_without_the_checkbox_keeps_the_records_and_says_so(admin_client):
@@ -298,7 +305,7 @@ def test_bulk_delete_with_the_checkbox_deletes_the_records_and_says_so(admin_cli
     assert "Deleted 1 enrollment group: Fleet-D. Their registration records were deleted too." in (
         response.content.decode()
     )
-    assert _ids(RegistrationRecord.objects.all()) == ["x-1"]
+    assert _ids(RegistrationRecord.objects.order_by("registration_id")) == ["old-1", "x-1"]
 
 
 def test_the_group_delete_buttons_offer_the_checkbox_and_say_hub_identities_stay(admin_client):
