@@ -315,3 +315,26 @@ def test_unknown_scope_mismatch_bad_version_method_and_paths_answer_dps_json(cli
     assert_dps_error(client.get(f"/{scope}/nothing"), 404)
     assert_dps_error(register(client, scope, "bad id!", enrollment.primary_key), 400)
     assert not RegistrationRecord.objects.exists()
+
+
+def test_lowest_latency_picks_the_hub_of_the_clients_network(client, scope, settings):
+    settings.DPS_CLIENT_LOCATIONS = "10.1.0.0/16=westeurope,192.168.0.0/24=eastus"
+    LinkedIotHubFactory(host_name="hub-eu.azure-devices.net", location="westeurope")
+    LinkedIotHubFactory(host_name="hub-us.azure-devices.net", location="eastus")
+    group = EnrollmentGroupFactory(enrollment_group_id="geo", allocation_policy="geoLatency")
+
+    def hub(rid: str, address: str) -> str:
+        token = device_token(scope, rid, group_device_key(group.primary_key, rid))
+        response = client.put(
+            register_path(scope, rid),
+            data=json.dumps({"registrationId": rid}),
+            content_type="application/json",
+            headers={"Authorization": token},
+            REMOTE_ADDR=address,
+        )
+        return response.json()["registrationState"]["assignedHub"]
+
+    assert {hub(f"eu-{n}", "10.1.7.9") for n in range(8)} == {"hub-eu.azure-devices.net"}
+    assert {hub(f"us-{n}", "192.168.0.20") for n in range(8)} == {"hub-us.azure-devices.net"}
+    # An unknown network: the weighted hash over every candidate.
+    assert len({hub(f"any-{n}", "172.16.0.1") for n in range(24)}) > 1
