@@ -125,39 +125,41 @@ def flush() -> dict[int, ValidationError]:
     pending, current.pending = current.pending, []
     kind = kinds.BY_MODEL[current.model]
     owner_field = "enrollment_group" if kind.is_group else "individual_enrollment"
-    through = current.model.iot_hubs.through
-    try:
-        if not connection.features.can_return_rows_from_bulk_insert:
-            raise IntegrityError("no primary keys from bulk_create: write one by one")
-        with transaction.atomic():
-            current.model.objects.bulk_create([item.enrollment for item in pending])
-            through.objects.bulk_create(
-                [
-                    through(**{owner_field: item.enrollment, "linked_iot_hub": hub})
-                    for item in pending
-                    for hub in item.hubs
-                ]
-            )
-            EnrollmentCertificate.objects.bulk_create(
-                [
-                    EnrollmentCertificate(**{owner_field: item.enrollment}, slot=slot, **info.model_fields())
-                    for item in pending
-                    for slot, info in item.certificates.items()
-                    if info is not None
-                ]
-            )
-        return {}
-    except IntegrityError:
-        pass
+    # Without primary keys from bulk_create (SQLite before 3.35) the hubs and certificates cannot
+    # be tied to their records: write one by one.
+    if connection.features.can_return_rows_from_bulk_insert:
+        try:
+            with transaction.atomic():
+                _write_together(current.model, owner_field, pending)
+            return {}
+        except IntegrityError:
+            pass  # a concurrent writer took a certificate: find which item, one by one
     failures: dict[int, ValidationError] = {}
     for item in pending:
-        item.enrollment.pk = None
+        item.enrollment.pk = None  # bulk_create may have set it before the savepoint rolled back
         item.enrollment._state.adding = True
         try:
             enrollments.write_create(item.enrollment, hubs=item.hubs, certificates=item.certificates)
         except ValidationError as exc:
             failures[item.index] = exc
     return failures
+
+
+def _write_together(model: type, owner_field: str, pending: list[lookups.PendingCreate]) -> None:
+    """One INSERT per table for the records, their target hubs and their certificates."""
+    model.objects.bulk_create([item.enrollment for item in pending])
+    through = model.iot_hubs.through
+    through.objects.bulk_create(
+        [through(**{owner_field: item.enrollment, "linked_iot_hub": hub}) for item in pending for hub in item.hubs]
+    )
+    EnrollmentCertificate.objects.bulk_create(
+        [
+            EnrollmentCertificate(**{owner_field: item.enrollment}, slot=slot, **info.model_fields())
+            for item in pending
+            for slot, info in item.certificates.items()
+            if info is not None
+        ]
+    )
 
 
 def delete_many(model: type, items: Sequence[tuple[int, str, str | None]]) -> dict[int, Exception]:

@@ -3,6 +3,7 @@ applied item by item does (creates, updates, etag updates, deletes, failures, qu
 certificates), and its number of SQL queries does not grow with its number of items."""
 
 import base64
+import itertools
 
 import pytest
 from django.db import connection, transaction
@@ -366,3 +367,28 @@ def test_bulk_updates_cost_a_small_constant_of_queries_per_item(api):
     few = _queries(api, "/enrollments", {"mode": "update", "enrollments": items(3)})
     many = _queries(api, "/enrollments", {"mode": "update", "enrollments": items(30)})
     assert (many - few) <= UPDATE_QUERIES_PER_ITEM * 27, (few, many)
+
+
+def test_a_batch_whose_write_ends_past_the_time_limit_applies_nothing_and_says_so(api, settings, monkeypatch):
+    """The time limit is checked again after the batch's write: a call that ran out of time while
+    writing answers 503 and commits nothing, never a success."""
+    from enrollments.api import views
+
+    settings.DPS_BULK_TIME_LIMIT = 5
+    clock = itertools.chain([0.0, 1.0, 2.0], itertools.repeat(9.0))  # start, item 0, item 1, after the write
+    monkeypatch.setattr(views.time, "monotonic", lambda: next(clock))
+    items = [{"registrationId": f"late-{i}", "attestation": sym("a")} for i in range(2)]
+    response = api.post("/enrollments", {"mode": "create", "enrollments": items})
+    assert response.status_code == 503, response.content
+    assert "2 of 2 enrollments" in response.json()["message"]
+    assert response["Retry-After"].isdigit()
+    assert not IndividualEnrollment.objects.exists()
+
+
+def test_without_keys_from_bulk_insert_the_batch_writes_its_creates_one_by_one(api, monkeypatch):
+    monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
+    LinkedIotHubFactory(host_name=HUB)
+    items = [{"registrationId": f"old-{i}", "attestation": sym("a"), "iotHubs": [HUB]} for i in range(3)]
+    body = api.post("/enrollments", {"mode": "create", "enrollments": items}).json()
+    assert body == {"isSuccessful": True, "errors": []}
+    assert sorted(e.iot_hubs.get().host_name for e in IndividualEnrollment.objects.all()) == [HUB] * 3
