@@ -75,3 +75,16 @@ def test_default_quotas_are_the_dps_limits(settings):
     assert live.DPS_MAX_INDIVIDUAL_ENROLLMENTS == 1_000_000
     assert (live.DPS_MAX_SYMMETRIC_KEY_GROUPS, live.DPS_MAX_X509_GROUPS) == (100, 100)
     assert (live.DPS_MAX_CA_CERTIFICATES, live.DPS_MAX_LINKED_HUBS, live.DPS_MAX_REGISTRATIONS) == (25, 50, 1_000_000)
+
+
+def test_registration_quota_counts_exactly_once_record_keys_pass_the_limit(settings):
+    """The quick bound (largest primary key) is only used below the quota; deleted records free their slots."""
+    settings.DPS_MAX_REGISTRATIONS = 2
+    first = RegistrationRecordFactory(registration_id="d1")
+    RegistrationRecordFactory(registration_id="d2")
+    first.delete()
+    RegistrationRecordFactory(registration_id="d3")  # keys 1..3 used, 2 records left
+    with pytest.raises(ValidationError, match="2 registration records, the most allowed"):
+        quotas.check_registration_quota()
+    RegistrationRecord.objects.filter(registration_id="d2").delete()
+    quotas.check_registration_quota()  # one record, key 3 ≥ the limit: counted, and allowed
