@@ -515,14 +515,18 @@ class BulkOperationView(DpsApiView):
         if not isinstance(record_id, str) or not record_id:
             raise errors.ApiError(400, errors.INVALID_BODY, f"{kind.id_member}: This field is required.")
         if mode == "delete":
+            # A delete reads only the ID and the etag (the rest of the item is not validated).
+            etag = item.get("etag")
+            if etag is not None and not isinstance(etag, str):
+                raise errors.ApiError(400, errors.INVALID_BODY, f"etag {serializers.must_be('a JSON string', etag)}")
             if deletes is not None:
-                deletes.append((index, record_id, item.get("etag") or None))
+                deletes.append((index, record_id, etag or None))
                 return
             obj = kind.find(record_id, related=False)
             if obj is None:
                 raise self._delete_error(bulk.NotFound(record_id), record_id)
             try:
-                services.enrollment_delete(enrollment=obj, expected_etag=item.get("etag") or None)
+                services.enrollment_delete(enrollment=obj, expected_etag=etag or None)
             except EtagMismatchError as exc:
                 raise self._delete_error(exc, record_id) from exc
             return

@@ -428,6 +428,26 @@ def test_bulk_update_modes_and_delete(api):
     assert not IndividualEnrollment.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("path", "collection", "id_member"),
+    [("/enrollments", "enrollments", "registrationId"), ("/enrollmentGroups", "enrollmentGroups", "enrollmentGroupId")],
+)
+@pytest.mark.parametrize("etag", [7, ["x"], {"a": 1}, True])
+def test_a_bulk_delete_etag_that_is_not_a_string_fails_that_item_and_deletes_nothing(
+    api, path, collection, id_member, etag
+):
+    api.put(f"{path}/one", {"attestation": SYM})
+    api.put(f"{path}/two", {"attestation": SYM})
+    answer = api.post(path, {"mode": "delete", collection: [{id_member: "one", "etag": etag}, {id_member: "two"}]})
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert body["isSuccessful"] is False and len(body["errors"]) == 1
+    assert body["errors"][0][id_member] == "one" and body["errors"][0]["errorStatus"].startswith(
+        "etag must be a JSON string, not"
+    )
+    assert api.get(f"{path}/one").status_code == 200 and api.get(f"{path}/two").status_code == 404
+
+
 def test_bulk_limit_is_the_setting_not_azures_ten(api, settings):
     items = [{"registrationId": f"d{i}", "attestation": SYM} for i in range(12)]
     assert api.post("/enrollments", {"mode": "create", "enrollments": items}).json()["isSuccessful"] is True
