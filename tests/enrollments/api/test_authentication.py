@@ -2,6 +2,7 @@
 path does not serve get 405 before authentication, an unknown policy name is answered as a wrong
 signature, and tokens living longer than DPS_MAX_SAS_LIFETIME are refused."""
 
+import re
 import time
 
 import pytest
@@ -71,7 +72,8 @@ def test_a_token_beyond_the_maximum_lifetime_is_refused(api, owner, settings):
     assert "within 365 days" in body["message"]
     # The same for an unknown policy: the lifetime is checked before the policy matters.
     other = assert_error(api.get("/enrollments/dev-1", token=token_for(owner, name="nobody", expiry=decades)), 401)
-    assert other["message"] == body["message"]
+    # (Up to the "is … away" part, which counts from the moment each request is checked.)
+    assert re.sub(r"is .*? away", "", other["message"]) == re.sub(r"is .*? away", "", body["message"])
     # Just within the default year: accepted.
     within = int(time.time()) + 364 * 86400
     assert api.get("/enrollments/dev-1", token=token_for(owner, expiry=within)).status_code == 200
