@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests import hypothesis_profiles  # noqa: F401 - loads the ci or dev profile (HYPOTHESIS_PROFILE)
+from tests.loopback import loopback
 from tests.vectors import vectors_path
 
 # Playwright's sync API keeps an asyncio loop running in the main thread; pytest-django's
@@ -31,9 +32,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 os.environ.setdefault("DPS_DEVELOPMENT", "1")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# The device TLS server the tests share (device_tls_server): its own loopback address, so it never
-# collides with a running `make run` (127.0.0.1) or another test module's fixed port.
-DEVICE_TLS_HOST = "127.0.12.1"
+# The device TLS server the tests share (device_tls_server): its own loopback address (127.N.12.1 in
+# pytest-xdist worker N, tests/loopback.py), so it never collides with a running `make run` (127.0.0.1).
+DEVICE_TLS_HOST = loopback("127.0.12.1")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -242,7 +243,7 @@ def _free_port(host: str) -> int:
 
 @pytest.fixture(scope="session")
 def device_tls_server(django_db_setup, django_db_blocker, server_data_dir) -> DeviceTlsServer:
-    """Start the device TLS server once per session on 127.0.12.1 (a free port), on the test
+    """Start the device TLS server once per session (per xdist worker) on 127.N.12.1 (a free port), on the test
     database and the session's DPS_DATA_DIR (so `Download server CA certificate` in the tests gives
     the CA it serves with). Tests that put data in front of it use `transactional_db` so the server,
     on its own connections, sees it committed. Stopped (SIGTERM) at the end of the session."""

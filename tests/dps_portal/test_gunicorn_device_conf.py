@@ -1,5 +1,5 @@
 """The device endpoint as production runs it (dps_portal/gunicorn_device_conf.py, the shared
-`device_tls_server` fixture on 127.0.12.1): TLS 1.2 and later only, a certificate for its address
+`device_tls_server` fixture on 127.N.12.1): TLS 1.2 and later only, a certificate for its address
 from the CA the portal offers for download, the same Django app; unusable operator files stop the
 start with the reason."""
 
@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
+
+from tests.loopback import loopback
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,7 +76,7 @@ def test_unusable_operator_files_stop_the_start_with_the_reason(tmp_path):
         DPS_DEVELOPMENT="1",
         DPS_TLS_CERT_FILE=str(tmp_path / "missing.pem"),
         DPS_TLS_KEY_FILE=str(tmp_path / "missing.key"),
-        DPS_DEVICE_BIND="127.0.12.1",
+        DPS_DEVICE_BIND=loopback("127.0.12.1"),
         DPS_DEVICE_PORT="1",
         DPS_DATA_DIR=str(tmp_path),
     )
