@@ -22,6 +22,7 @@ passes; the first failure is printed.
 
 import datetime as dt
 import http.client
+import json
 import os
 import re
 import secrets
@@ -227,7 +228,8 @@ def check_static(client: Client, page: bytes) -> None:
 
 
 def service_api(client: Client, env: dict) -> str:
-    """Create an enrollment with a SAS token of provisioningserviceowner; returns its registration ID."""
+    """Create an enrollment with a SAS token of provisioningserviceowner; returns its registration ID
+    and its (generated) primary key."""
     sys.path.insert(0, str(ROOT))
     from enrollments.sas import generate_sas_token
 
@@ -250,12 +252,17 @@ def service_api(client: Client, env: dict) -> str:
     check(status == 200, f"service API PUT: {status} {content[:300]!r}")
     status, headers_out, content = client.request("GET", f"/enrollments/{rid}?api-version=2021-10-01", None, headers)
     check(status == 200 and rid.encode() in content, f"service API GET: {status} {content[:300]!r}")
-    return rid
+    status, _, content = client.request(
+        "POST", f"/enrollments/{rid}/attestationmechanism?api-version=2021-10-01", b"", headers
+    )
+    check(status == 200, f"service API attestationmechanism: {status} {content[:300]!r}")
+    return rid, json.loads(content)["symmetricKey"]["primaryKey"]
 
 
-def device_endpoint(client: Client, overview: bytes) -> None:
-    """The device TLS port: Overview names it, and it answers over TLS verified with only the CA
-    certificate downloaded from the portal, for the public host name (TLS 1.2 and the best)."""
+def device_endpoint(client: Client, overview: bytes, registration_id: str, key: str) -> None:
+    """The device TLS port: Overview names it, it answers over TLS verified with only the CA
+    certificate downloaded from the portal, for the public host name (TLS 1.2 and the best), and the
+    enrollment made through the service API registers there (no linked hub: status `failed`)."""
     host = client.public.split(":")[0]
     endpoint = f"https://{host}:{DEVICE_PORT}"
     check(f'id="https-device-endpoint">{endpoint}<'.encode() in overview, f"Overview does not show {endpoint}")
@@ -281,16 +288,41 @@ def device_endpoint(client: Client, overview: bytes) -> None:
         status, headers, _ = device.request("GET", "/portal/")
         location = headers.get("location", "")
         check(status == 302 and location.startswith("/accounts/login/"), f"device /portal/: {status} {location}")
+    from enrollments.attestation.device_sas import generate_device_token
+
+    id_scope = re.search(rb'id="id-scope">(0ne[0-9A-F]{8})<', overview)
+    check(id_scope is not None, "Overview shows no ID Scope")
+    scope = id_scope.group(1).decode()
+    token = generate_device_token(id_scope=scope, registration_id=registration_id, key=key)
+    status, _, content = device.request(
+        "PUT",
+        f"/{scope}/registrations/{registration_id}/register?api-version=2021-06-01",
+        body=json.dumps({"registrationId": registration_id}).encode(),
+        headers={"Authorization": token, "Content-Type": "application/json"},
+    )
+    answer = json.loads(content) if content.startswith(b"{") else {}
+    check(
+        status == 200 and answer.get("registrationState", {}).get("status") == "failed",
+        f"device register over TLS: {status} {content[:300]!r}",
+    )
+    status, _, content = device.request(
+        "PUT",
+        f"/{scope}/registrations/{registration_id}/register?api-version=2021-06-01",
+        body=json.dumps({"registrationId": registration_id}).encode(),
+        headers={"Authorization": token.replace("&sig=", "&sig=x"), "Content-Type": "application/json"},
+    )
+    refused = json.loads(content) if content.startswith(b"{") else {}
+    check(status == 401 and refused.get("errorCode") == 401002, f"wrong signature over TLS: {status} {content[:200]!r}")
 
 
 def use_the_product(client: Client, password: str, api_env: dict) -> None:
-    rid = service_api(client, api_env)
+    rid, device_key = service_api(client, api_env)
     sign_in(client, password)
     for path in PAGES:
         content = client.get_ok(path)
         if path == "/portal/":
             check_static(client, content)
-            device_endpoint(client, content)
+            device_endpoint(client, content, rid, device_key)
     listing = client.get_ok("/portal/individual-enrollments/").decode()
     details = re.search(r'href="(/portal/individual-enrollments/[^"]+/details/)"[^>]*>\s*' + re.escape(rid), listing)
     check(details is not None, f"the list does not link {rid}'s details page")
