@@ -55,11 +55,12 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache --no-logo
 
-# The list benchmark on SQLite, then the bulk benchmark on PostgreSQL: DATABASE_URL's server when it
-# is a PostgreSQL URL, else a throwaway one (.ci/with-postgres).
+# The list benchmark on SQLite, then the bulk and the device registration benchmarks on PostgreSQL:
+# DATABASE_URL's server when it is a PostgreSQL URL, else a throwaway one (.ci/with-postgres).
 bench: install
 	$(PY) manage.py bench_enrollment_list
 	case "$${DATABASE_URL:-}" in postgres*) $(PY) manage.py bench_bulk ;; *) .ci/with-postgres $(PY) manage.py bench_bulk ;; esac
+	case "$${DATABASE_URL:-}" in postgres*) $(PY) manage.py bench_device_registrations ;; *) .ci/with-postgres $(PY) manage.py bench_device_registrations ;; esac
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
