@@ -259,7 +259,7 @@ def device_tls_server(django_db_setup, django_db_blocker, server_data_dir) -> De
         DPS_DEVICE_BIND=DEVICE_TLS_HOST,
         DPS_DEVICE_PORT=str(port),
         DJANGO_ALLOWED_HOSTS=f"{DEVICE_TLS_HOST},localhost,127.0.0.1",
-        WEB_CONCURRENCY="2",
+        WEB_CONCURRENCY="1",  # one worker booting Django: the session's other tests keep the cores
         GUNICORN_THREADS="8",
         PYTHONUNBUFFERED="1",
     )
