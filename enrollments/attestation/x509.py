@@ -158,6 +158,8 @@ def _parse_der(der: bytes) -> x509.Certificate:
         cert = x509.load_der_x509_certificate(der)
     except CryptographyDeprecationWarning as exc:
         raise InvalidCertificateError(SERIAL_NOT_POSITIVE) from exc
+    except x509.InvalidVersion as exc:  # not a ValueError: e.g. version 2 (value 1), which cryptography refuses
+        raise InvalidCertificateError(MALFORMED) from exc
     if cert.serial_number <= 0:
         raise InvalidCertificateError(SERIAL_NOT_POSITIVE)
     return cert

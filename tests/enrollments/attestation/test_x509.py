@@ -1,10 +1,13 @@
+import base64
 import datetime as dt
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from enrollments.attestation import x509 as x509_attestation
 from enrollments.attestation.x509 import check_is_ca, check_validity, parse_certificate
 from enrollments.exceptions import InvalidCertificateError
+from tests import pki
 from tests.conftest import make_certificate
 
 VECTOR_CERTS = ["root-ca.pem", "intermediate-ca.pem", "intermediate-ca-2.pem", "device-001.pem", "device-002.pem"]
@@ -81,3 +84,21 @@ def test_runtime_certificate_round_trips_through_dict(ca_certificate_pem):
     assert info.is_ca
     assert type(info).from_dict(info.as_dict()) == info
     assert "PRIVATE" not in info.pem
+
+
+@pytest.mark.parametrize("encoding", ["der", "pem"])
+def test_a_certificate_with_an_invalid_version_is_refused_as_malformed(encoding):
+    """cryptography raises InvalidVersion (not a ValueError) for version value 1 (X.509 v2)."""
+    der = pki.issue("device-1").certificate.public_bytes(serialization.Encoding.DER)
+    v3 = bytes.fromhex("a003020102")  # [0] EXPLICIT INTEGER 2: X.509 v3, at the start of the TBS
+    assert der.count(v3) == 1
+    broken = der.replace(v3, bytes.fromhex("a003020101"))
+    data = broken if encoding == "der" else pem_armour(broken)
+    with pytest.raises(InvalidCertificateError, match="cannot be read"):
+        parse_certificate(data)
+
+
+def pem_armour(der: bytes) -> bytes:
+    body = base64.encodebytes(der).replace(b"\n", b"")
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return b"-----BEGIN CERTIFICATE-----\n" + b"\n".join(lines) + b"\n-----END CERTIFICATE-----\n"
