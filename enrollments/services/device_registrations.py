@@ -67,7 +67,6 @@ from ..models import (
     ProvisioningService,
     RegistrationRecord,
     new_etag,
-    with_name,
 )
 from ..reprovisioning import decide
 from . import quotas
@@ -107,19 +106,31 @@ class RegistrationOutcome:
 
 
 def _individual_enrollment(registration_id: str) -> IndividualEnrollment | None:
-    """The individual enrollment for a device's registration ID (any case), or None."""
-    return with_name(IndividualEnrollment.objects.all(), "registration_id", registration_id).first()
+    """The individual enrollment for a device's registration ID (any case), or None.
+
+    Most registering devices belong to a group and have none: that answer comes from one plain
+    statement on the `LOWER(registration_id)` unique index (as models.with_name compares), without
+    building an ORM query; only a found enrollment is then loaded whole."""
+    if "\x00" in registration_id:
+        return None
+    table = connection.ops.quote_name(IndividualEnrollment._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {table} WHERE LOWER(registration_id) = LOWER(%s) LIMIT 1", [registration_id])
+        row = cursor.fetchone()
+    return IndividualEnrollment.objects.filter(pk=row[0]).first() if row else None
 
 
 def _symmetric_key_group_keys() -> list[GroupKeys]:
     """Every symmetric-key enrollment group's keys (at most DPS_MAX_SYMMETRIC_KEY_GROUPS, 100), in one
-    query: `GroupKeys(key=<group pk>, primary_key, secondary_key)`, disabled groups included (their
-    devices get status `disabled`)."""
-    rows = (
-        EnrollmentGroup.objects.filter(attestation_type=AttestationType.SYMMETRIC_KEY)
-        .order_by("pk")
-        .values_list("pk", "primary_key", "secondary_key")
-    )
+    statement: `GroupKeys(key=<group pk>, primary_key, secondary_key)`, disabled groups included
+    (their devices get status `disabled`)."""
+    table = connection.ops.quote_name(EnrollmentGroup._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, primary_key, secondary_key FROM {table} WHERE attestation_type = %s ORDER BY id",
+            [AttestationType.SYMMETRIC_KEY.value],
+        )
+        rows = cursor.fetchall()
     return [GroupKeys(key=pk, primary_key=primary, secondary_key=secondary) for pk, primary, secondary in rows]
 
 
